@@ -1,0 +1,223 @@
+"""Reads on communities shared by views and the API, each a bounded number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from maillage.communities.community.models import (
+    Community,
+    Invitation,
+    JoinPolicy,
+    JoinRequest,
+    Membership,
+    RequestStatus,
+    Role,
+    Topic,
+    Visibility,
+    community_topics,
+)
+from maillage.communities.organisations.models import Organisation
+from maillage.communities.permissions import can, roles_of, visible_community_ids_clause
+from maillage.communities.users.models import User
+from maillage.platform.db import escape_like, utcnow
+from maillage.platform.extensions import db
+
+
+def community_by_slug(slug: str) -> Community | None:
+    return db.session.scalar(
+        select(Community)
+        .where(Community.slug == slug)
+        .options(selectinload(Community.topics), joinedload(Community.organisation))
+    )
+
+
+def my_communities(viewer: User) -> list[Community]:
+    ids = list(roles_of(viewer))
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Community).where(Community.id.in_(ids)).order_by(Community.name))
+    )
+
+
+def suggested_communities(viewer: User | None, limit: int = 6) -> list[Community]:
+    """Public communities the viewer is not in, the liveliest first."""
+    statement = select(Community).where(Community.visibility == Visibility.PUBLIC)
+    if viewer is not None and roles_of(viewer):
+        statement = statement.where(Community.id.not_in(list(roles_of(viewer))))
+    return list(
+        db.session.scalars(
+            statement.order_by(Community.member_count.desc(), Community.id).limit(limit)
+        )
+    )
+
+
+def directory(
+    viewer: User | None,
+    *,
+    query: str = "",
+    kind: str = "",
+    topic: str = "",
+    page: int = 1,
+    per_page: int = 24,
+) -> tuple[list[Community], int]:
+    """Communities the viewer may see, filtered by the kind of organisation they gather and by
+    topic; returns one page and the total."""
+    statement = select(Community).where(visible_community_ids_clause(viewer))
+    if query:
+        statement = statement.where(Community.name.ilike(f"%{escape_like(query)}%", escape="\\"))
+    if topic:
+        statement = statement.where(
+            Community.id.in_(
+                select(community_topics.c.community_id).join(Topic).where(Topic.slug == topic)
+            )
+        )
+    if kind:
+        gathering = (
+            select(Membership.community_id)
+            .join(User, User.id == Membership.user_id)
+            .join(Organisation, Organisation.id == User.organisation_id)
+            .where(Organisation.kind == kind)
+        )
+        statement = statement.where(Community.id.in_(gathering))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = list(
+        db.session.scalars(
+            statement.options(selectinload(Community.topics), joinedload(Community.organisation))
+            .order_by(Community.member_count.desc(), Community.name, Community.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return items, total
+
+
+def organisation_mix(community_ids: list[int]) -> dict[int, dict[str, int]]:
+    """``{community_id: {organisation kind: members}}`` — the mix a community gathers."""
+    if not community_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.community_id, Organisation.kind, func.count())
+        .join(User, User.id == Membership.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(Membership.community_id.in_(community_ids))
+        .group_by(Membership.community_id, Organisation.kind)
+    )
+    mix: dict[int, dict[str, int]] = {}
+    for community_id, kind, count in rows:
+        mix.setdefault(community_id, {})[kind] = count
+    return mix
+
+
+def members(community: Community, page: int = 1, per_page: int = 50) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.community_id == community.id)
+            .options(joinedload(Membership.user).joinedload(User.organisation))
+            .order_by(
+                Membership.role != Role.OWNER,
+                Membership.role != Role.FACILITATOR,
+                Membership.created_at,
+                Membership.id,
+            )
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+
+
+def pending_requests(
+    community: Community, page: int = 1, per_page: int | None = None
+) -> list[JoinRequest]:
+    """Pending requests, oldest first (the ones waiting longest come first)."""
+    statement = (
+        select(JoinRequest)
+        .where(
+            JoinRequest.community_id == community.id,
+            JoinRequest.status == RequestStatus.PENDING,
+        )
+        .options(joinedload(JoinRequest.user).joinedload(User.organisation))
+        .order_by(JoinRequest.created_at, JoinRequest.id)
+    )
+    if per_page is not None:
+        statement = statement.offset((page - 1) * per_page).limit(per_page)
+    return list(db.session.scalars(statement))
+
+
+def pending_request_count(community: Community) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            JoinRequest.community_id == community.id,
+            JoinRequest.status == RequestStatus.PENDING,
+        )
+    )
+
+
+def join_request_in(community: Community, request_id: int) -> JoinRequest | None:
+    """A join request of this community (any status), with its requester loaded."""
+    return db.session.scalar(
+        select(JoinRequest)
+        .where(JoinRequest.id == request_id, JoinRequest.community_id == community.id)
+        .options(joinedload(JoinRequest.user))
+    )
+
+
+def open_invitations(community: Community, limit: int = 100) -> list[Invitation]:
+    """Invitations sent and neither used nor expired, the most recent first."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.community_id == community.id,
+                Invitation.used_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .options(joinedload(Invitation.invited_by))
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class MembershipStatus:
+    """Where the viewer stands with a community, which decides the action offered to them.
+
+    ``kind`` is one of ``anonymous``, ``member``, ``pending``, ``join``, ``request``,
+    ``invite_only`` or ``closed`` (e.g. a remote community joined from its own instance).
+    """
+
+    kind: str
+    role: str | None = None
+    can_leave: bool = False
+    pending: JoinRequest | None = None
+
+
+def membership_status(community: Community, viewer: User | None) -> MembershipStatus:
+    from maillage.communities.community.operations import pending_request
+
+    if viewer is None:
+        return MembershipStatus("anonymous")
+    role = roles_of(viewer).get(community.id)
+    if role is not None:
+        return MembershipStatus("member", role=role, can_leave=can(viewer, "leave", community))
+    pending = pending_request(community, viewer)
+    if pending is not None:
+        return MembershipStatus("pending", pending=pending)
+    return MembershipStatus(_newcomer_action(community, viewer))
+
+
+def _newcomer_action(community: Community, viewer: User) -> str:
+    if can(viewer, "join", community):
+        return "join"
+    if can(viewer, "request_join", community):
+        return "request"
+    return "invite_only" if community.join_policy == JoinPolicy.INVITE else "closed"
+
+
+def all_topics() -> list[Topic]:
+    return list(db.session.scalars(select(Topic).order_by(Topic.name)))

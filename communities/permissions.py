@@ -1,0 +1,243 @@
+"""The one permission policy: ``can(user, action, obj) -> bool``.
+
+Views, the JSON API, search filtering, notifications, exports and federation all ask this module;
+no check is written inline anywhere else.  ``user`` may be ``None`` or Flask-Login's anonymous
+user.  Rules are registered per object type with :func:`rule`; an unknown (type, action) pair is
+refused, so forgetting a rule fails closed.
+
+Visibility: ``public`` (anyone reads), ``private`` (listed, content for members), ``secret``
+(exists only for its members: every other viewer gets a 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from maillage.communities.community.models import (
+    Community,
+    JoinPolicy,
+    Membership,
+    Role,
+    Visibility,
+)
+from maillage.communities.posts.models import Comment, Post
+from maillage.communities.users.models import User
+from maillage.platform.extensions import db
+
+RULES: dict[tuple[type | None, str], Callable] = {}
+
+MANAGING_ROLES = frozenset({Role.OWNER, Role.FACILITATOR})
+MODERATING_ROLES = MANAGING_ROLES | {Role.MODERATOR}
+CONTRIBUTING_ROLES = MODERATING_ROLES | {Role.MEMBER}
+
+
+def rule(obj_type: type | None, *actions: str):
+    def register(func):
+        for action in actions:
+            RULES[(obj_type, action)] = func
+        return func
+
+    return register
+
+
+def can(user, action: str, obj=None) -> bool:
+    """May ``user`` do ``action`` on ``obj`` (``None`` for platform-level actions)?"""
+    user = _real_user(user)
+    check = RULES.get((type(obj) if obj is not None else None, action))
+    if check is None:
+        raise LookupError(f"no permission rule for {action!r} on {type(obj).__name__}")
+    if user is not None and user.is_admin and action not in ADMIN_NOT_IMPLIED:
+        return True
+    return bool(check(user, obj))
+
+
+# Actions that describe a person's own situation rather than a right; admin does not imply them.
+ADMIN_NOT_IMPLIED = frozenset({"join", "request_join", "leave"})
+
+
+def _real_user(user) -> User | None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user if user.is_active else None
+
+
+# -- memberships, read once per request ---------------------------------------------------------
+
+
+def roles_of(user: User | None) -> dict[int, str]:
+    """``{community_id: role}`` for ``user``, loaded with one query and cached for the request."""
+    if user is None or user.id is None:
+        return {}
+    cache = g.setdefault("_maillage_roles", {}) if has_app_context() else {}
+    if user.id not in cache:
+        rows = db.session.execute(
+            select(Membership.community_id, Membership.role).where(Membership.user_id == user.id)
+        )
+        cache[user.id] = {community_id: role for community_id, role in rows}
+    return cache[user.id]
+
+
+def forget_roles(user: User | None) -> None:
+    """Drop the cached roles after a membership change."""
+    if user is not None and has_app_context():
+        g.setdefault("_maillage_roles", {}).pop(user.id, None)
+
+
+def role_in(user: User | None, community: Community) -> str | None:
+    return roles_of(user).get(community.id)
+
+
+def visible_community_ids_clause(user: User | None):
+    """A SQL condition on ``Community`` selecting what ``user`` may see (for listings)."""
+    public_or_private = Community.visibility.in_([Visibility.PUBLIC, Visibility.PRIVATE])
+    if user is None:
+        return public_or_private
+    if user.is_admin:
+        return db.true()
+    return public_or_private | Community.id.in_(list(roles_of(user)))
+
+
+def readable_community_ids_clause(user: User | None):
+    """A SQL condition on ``Community`` selecting communities whose content ``user`` may read."""
+    public = Community.visibility == Visibility.PUBLIC
+    if user is None:
+        return public
+    if user.is_admin:
+        return db.true()
+    return public | Community.id.in_(list(roles_of(user)))
+
+
+# -- platform ----------------------------------------------------------------------------------
+
+
+@rule(None, "admin", "announce")
+def _platform_admin(user, _obj):
+    return False  # admins pass in can()
+
+
+@rule(None, "create_community")
+def _create_community(user, _obj):
+    return user is not None
+
+
+# -- communities -------------------------------------------------------------------------------
+
+
+@rule(Community, "view")
+def _view_community(user, community):
+    return community.visibility != Visibility.SECRET or role_in(user, community) is not None
+
+
+@rule(Community, "read")
+def _read_community(user, community):
+    return community.visibility == Visibility.PUBLIC or role_in(user, community) is not None
+
+
+@rule(Community, "join")
+def _join(user, community):
+    return (
+        user is not None
+        and community.local
+        and role_in(user, community) is None
+        and community.join_policy == JoinPolicy.OPEN
+        and community.visibility != Visibility.SECRET
+    )
+
+
+@rule(Community, "request_join")
+def _request_join(user, community):
+    return (
+        user is not None
+        and community.local
+        and role_in(user, community) is None
+        and community.join_policy == JoinPolicy.REQUEST
+        and community.visibility != Visibility.SECRET
+    )
+
+
+@rule(Community, "leave")
+def _leave(user, community):
+    role = role_in(user, community)
+    if role is None:
+        return False
+    if role != Role.OWNER:
+        return True
+    owners = db.session.scalar(
+        select(db.func.count()).where(
+            Membership.community_id == community.id, Membership.role == Role.OWNER
+        )
+    )
+    return owners > 1
+
+
+@rule(Community, "post", "comment", "react")
+def _contribute(user, community):
+    return role_in(user, community) in CONTRIBUTING_ROLES
+
+
+@rule(Community, "manage", "invite", "approve_requests", "manage_members")
+def _manage(user, community):
+    return role_in(user, community) in MANAGING_ROLES
+
+
+@rule(Community, "transfer_ownership")
+def _transfer_ownership(user, community):
+    return role_in(user, community) == Role.OWNER
+
+
+@rule(Community, "moderate")
+def _moderate(user, community):
+    return role_in(user, community) in MODERATING_ROLES
+
+
+@rule(Community, "list_members")
+def _list_members(user, community):
+    return role_in(user, community) is not None or (
+        user is not None and community.visibility == Visibility.PUBLIC
+    )
+
+
+# -- content -----------------------------------------------------------------------------------
+
+
+@rule(Post, "view")
+def _view_post(user, post):
+    return can(user, "read", post.community)
+
+
+@rule(Post, "comment", "react")
+def _act_on_post(user, post):
+    return can(user, "comment", post.community)
+
+
+@rule(Post, "edit")
+def _edit_post(user, post):
+    return user is not None and post.author_id == user.id and can(user, "post", post.community)
+
+
+@rule(Post, "delete")
+def _delete_post(user, post):
+    return user is not None and (post.author_id == user.id or can(user, "moderate", post.community))
+
+
+@rule(Comment, "delete")
+def _delete_comment(user, comment):
+    return user is not None and (
+        comment.author_id == user.id or can(user, "moderate", comment.post.community)
+    )
+
+
+# -- people ------------------------------------------------------------------------------------
+
+
+@rule(User, "view")
+def _view_user(user, person):
+    return person.is_active or (user is not None and user.id == person.id)
+
+
+@rule(User, "edit")
+def _edit_user(user, person):
+    return user is not None and user.id == person.id

@@ -1,0 +1,155 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from maillage.platform import config as config_module
+from maillage.platform.celery_app import init_celery
+from maillage.platform.errors import register_error_handlers
+from maillage.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
+from maillage.platform.logging import configure_logging
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+BLUEPRINTS = (
+    "maillage.platform.portal.blueprint",
+    "maillage.platform.api.blueprint",
+    "maillage.auth.local.blueprint",
+    "maillage.communities.community.blueprint",
+    "maillage.communities.posts.blueprint",
+    "maillage.communities.users.blueprint",
+    "maillage.communities.search.blueprint",
+)
+
+# Every module defining models, so Alembic and create_all see the whole schema.
+MODEL_MODULES = (
+    "maillage.communities.organisations.models",
+    "maillage.communities.users.models",
+    "maillage.communities.community.models",
+    "maillage.communities.posts.models",
+    "maillage.platform.portal.models",
+    "maillage.platform.audit.models",
+    "maillage.platform.outbox.models",
+    "maillage.auth.tokens.models",
+)
+
+# Modules whose import registers signal subscribers, outbox handlers and search providers.
+SUBSCRIBERS = (
+    "maillage.platform.mail",
+    "maillage.platform.search.indexing",
+    "maillage.communities.search.providers",
+)
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("MAILLAGE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def create_app(
+    overrides: dict | None = None, instance_path: str | os.PathLike | None = None
+) -> Flask:
+    instance = Path(instance_path).resolve() if instance_path else default_instance_path()
+    instance.mkdir(parents=True, exist_ok=True)
+    app = Flask("maillage.platform.app", instance_path=str(instance))
+    app.config.update(config_module.load(instance, overrides))
+    configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    _register_template_helpers(app)
+    _register_request_hooks(app)
+    from maillage.platform.cli import maillage_cli
+
+    app.cli.add_command(maillage_cli)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    import importlib
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(app.root_path) / "translations"),
+    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    from maillage.auth.session import init_login
+
+    init_login(app, login_manager)
+    init_celery(app)
+    for module in MODEL_MODULES + SUBSCRIBERS:
+        importlib.import_module(module)
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for module in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(module).blueprint)
+
+
+def select_locale() -> str:
+    """The person's choice (account, then the language switch's cookie), else French.
+
+    Web pages do not follow the browser's Accept-Language: agents often run English-configured
+    browsers and the platform is French by default.  The JSON API, used by programs, does.
+    """
+    from flask import current_app, has_request_context
+
+    languages = current_app.config["LANGUAGES"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not has_request_context():
+        return default
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    if request.path.startswith("/api/"):
+        return request.accept_languages.best_match(languages) or default
+    return default
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from maillage.communities.permissions import can
+
+    app.jinja_env.globals.update(
+        can=can,
+        get_locale=get_locale,
+        format_datetime=format_datetime,
+        instance_name=lambda: app.config["INSTANCE_NAME"],
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id():
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if session.modified:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,122 @@
+"""``flask maillage …`` commands."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from werkzeug.serving import run_simple
+
+from maillage.platform.errors import OperationError
+from maillage.platform.extensions import db
+
+maillage_cli = AppGroup("maillage", help="Administration de Maillage.")
+
+
+@maillage_cli.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default=None, help="Nom affiché.")
+@click.option(
+    "--password",
+    envvar="MAILLAGE_ADMIN_PASSWORD",
+    default=None,
+    help="Sinon demandé sur le terminal (ou MAILLAGE_ADMIN_PASSWORD).",
+)
+def create_admin(username: str, email: str, display_name: str | None, password: str | None) -> None:
+    """Create a platform administrator."""
+    from maillage.communities.users.operations import create_user
+
+    if password is None:
+        password = getpass.getpass("Mot de passe : ")
+    try:
+        user = create_user(username, display_name or username, email, password, is_admin=True)
+    except OperationError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Administrateur « {user.username} » créé.")
+
+
+@maillage_cli.command("demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Ne rien faire si la base contient déjà des comptes."
+)
+def demo(if_empty: bool) -> None:
+    """Load the demo data set (French inter-administration networks)."""
+    from maillage.communities.demo import (
+        DEMO_PASSWORD,
+        PEOPLE,
+        database_is_empty,
+        demo_is_loaded,
+        load_demo,
+    )
+
+    if if_empty and not database_is_empty():
+        click.echo("Données déjà présentes : démo non rechargée.")
+        if not demo_is_loaded():
+            return
+        accounts = [(username, spec[3]) for username, spec in PEOPLE.items()]
+    else:
+        accounts = load_demo()
+        click.echo("Démo chargée.")
+    click.echo(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») :")
+    for username, description in accounts:
+        click.echo(f"  {username:<12} {description}")
+
+
+@maillage_cli.command("reindex")
+def reindex() -> None:
+    """Rebuild the search index from the database."""
+    from maillage.platform.search.indexing import reindex_all
+
+    click.echo(f"{reindex_all()} documents indexés.")
+
+
+@maillage_cli.command("process-outbox")
+def process_outbox() -> None:
+    """Process pending outbox items in this process (e-mails, index updates)."""
+    from maillage.platform.outbox.operations import process_pending
+
+    click.echo(f"{process_pending()} éléments traités.")
+
+
+@maillage_cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
+    env = dict(os.environ, MAILLAGE_INSTANCE_PATH=current_app.instance_path)
+    worker = subprocess.Popen(  # noqa: S603 - fixed argument list
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "maillage.platform.worker:celery",
+            "worker",
+            "--beat",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--schedule",
+            os.path.join(current_app.instance_path, "celerybeat-schedule"),
+        ],
+        env=env,
+    )
+    try:
+        # app.run() is a no-op under the flask command; serve with Werkzeug directly.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

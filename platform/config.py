@@ -1,0 +1,171 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``MAILLAGE_*`` environment variables.
+
+Validated once at start-up by :func:`validate`; a production instance refuses to start with the
+default secret key or cookies that travel over plain HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - the value production refuses
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot run safely."""
+
+
+def defaults(instance_path: Path) -> dict:
+    """The embedded defaults: everything on one machine, nothing to install."""
+    return {
+        "ENV": "development",
+        "SECRET_KEY": DEFAULT_SECRET_KEY,
+        "BASE_URL": "http://127.0.0.1:5000",
+        "INSTANCE_NAME": "Maillage",
+        "INSTANCE_LOGO_URL": "",
+        "BRAND_COLOR": "#000091",
+        "BRAND_COLOR_TEXT": "#ffffff",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'maillage.sqlite'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "CELERY_BROKER_URL": f"sqla+sqlite:///{instance_path / 'celery-broker.sqlite'}",
+        "CELERY_ALWAYS_EAGER": False,
+        "SEARCH_BACKEND": "whoosh",
+        "SEARCH_INDEX_PATH": str(instance_path / "search-index"),
+        "MAIL_SERVER": "",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_FROM": "Maillage <no-reply@maillage.localhost>",
+        "MAIL_FOLDER": str(instance_path / "mail"),
+        "SIGNUP_ENABLED": True,
+        "PASSWORD_HASH_TIME_COST": 3,
+        "PASSWORD_HASH_MEMORY_COST": 65536,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_MARKDOWN_LENGTH": 50_000,
+        "INVITATION_VALID_DAYS": 14,
+        "PASSWORD_RESET_VALID_SECONDS": 3600,
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ["fr", "en"],
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+        "RATELIMIT_SIGNUP": "10 per minute;50 per hour",
+        "RATELIMIT_PASSWORD_RESET": "10 per minute;50 per hour",
+        "RATELIMIT_PASSWORD_RESET_PER_ADDRESS": "5 per hour",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # None: secure in production, not on the development server (plain http).
+        "SESSION_COOKIE_SECURE": None,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "FEED_PAGE_SIZE": 20,
+        "DIRECTORY_PAGE_SIZE": 24,
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+# Environment variables that are not prefixed, as deployment tools commonly set them.
+UNPREFIXED_ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "CELERY_BROKER_URL": "CELERY_BROKER_URL",
+}
+
+
+BOOLEAN_WORDS = {"1", "true", "yes", "on", "0", "false", "no", "off"}
+
+
+def _coerce(raw: str, current: object) -> object:
+    """Read an environment string as the type of the default it replaces."""
+    if isinstance(current, bool) or (current is None and raw.lower() in BOOLEAN_WORDS):
+        if raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if raw.lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"expected a boolean, got {raw!r}")
+    if isinstance(current, int) and not isinstance(current, bool):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"expected an integer, got {raw!r}") from exc
+    if isinstance(current, (list, dict)):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"expected JSON, got {raw!r}") from exc
+    return raw
+
+
+def from_environment(config: dict, environ: dict[str, str] | None = None) -> dict:
+    """Overlay ``MAILLAGE_<KEY>`` (and a few unprefixed aliases) onto ``config``."""
+    environ = os.environ if environ is None else environ
+    overrides: dict = {}
+    for name, key in UNPREFIXED_ALIASES.items():
+        if name in environ:
+            overrides[key] = environ[name]
+    for name, raw in environ.items():
+        if name.startswith("MAILLAGE_"):
+            overrides[name.removeprefix("MAILLAGE_")] = raw
+    for key, raw in overrides.items():
+        try:
+            config[key] = _coerce(raw, config.get(key, ""))
+        except ConfigError as exc:
+            raise ConfigError(f"MAILLAGE_{key}: {exc}") from exc
+    return config
+
+
+def normalise(config: dict) -> dict:
+    """Derive dependent settings so the rest of the code reads one value."""
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    config["BASE_URL"] = config["BASE_URL"].rstrip("/")
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = config["ENV"] == "production"
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    return config
+
+
+def validate(config: dict) -> None:
+    """Refuse configurations that cannot run, or cannot run safely in production."""
+    problems = []
+    if config["BABEL_DEFAULT_LOCALE"] not in config["LANGUAGES"]:
+        problems.append("BABEL_DEFAULT_LOCALE must be one of LANGUAGES")
+    if not config["BASE_URL"].startswith(("http://", "https://")):
+        problems.append("BASE_URL must start with http:// or https://")
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith(("sqlite", "postgresql")):
+        problems.append("DATABASE_URL must be a SQLite or PostgreSQL URL")
+    if config["ENV"] == "production":
+        if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+            problems.append(
+                "production needs MAILLAGE_SECRET_KEY (32 characters or more, not the default)"
+            )
+        if not config["SESSION_COOKIE_SECURE"]:
+            problems.append("production needs secure cookies (MAILLAGE_SESSION_COOKIE_SECURE=true)")
+        if not config["BASE_URL"].startswith("https://"):
+            problems.append("production needs an https:// MAILLAGE_BASE_URL")
+    if problems:
+        raise ConfigError("invalid configuration: " + "; ".join(problems))
+
+
+def load(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Build the validated configuration for an app whose instance folder is ``instance_path``."""
+    config = defaults(instance_path)
+    instance_file = instance_path / "config.py"
+    if instance_file.is_file():
+        namespace: dict = {}
+        exec(compile(instance_file.read_text(), str(instance_file), "exec"), namespace)  # noqa: S102
+        config.update({k: v for k, v in namespace.items() if k.isupper()})
+    from_environment(config)
+    config.update(overrides or {})
+    normalise(config)
+    validate(config)
+    return config
