@@ -149,6 +149,11 @@ def parser(schema_: Schema) -> MultifieldParser:
     return words
 
 
+@functools.cache
+def _query_parser() -> MultifieldParser:
+    return parser(schema())
+
+
 def query_words(query: str) -> list[str]:
     """The words of ``query`` worth highlighting (operators left out)."""
     return [word for word in re.findall(r"\w+", query) if word not in OPERATORS]
@@ -221,14 +226,15 @@ class WhooshBackend(SearchBackend):
     # -- reads -------------------------------------------------------------------------------
     def search(self, query, audiences, kinds=None, limit=20) -> Results:
         ix = self._open()
-        parsed = parser(ix.schema).parse(without_stopwords(query))
+        # ``ix.schema`` rereads the table of contents on every access; the schema is ours.
+        parsed = _query_parser().parse(without_stopwords(query))
         if parsed is None or parsed is NullQuery:
             return Results()
         allowed = None
         if audiences is not None:
             allowed = Or([Term("audience", audience) for audience in sorted(audiences)])
         kind_filter = Or([Term("kind", kind) for kind in sorted(kinds)]) if kinds else None
-        with ix.searcher() as searcher:
+        with retry_while_files_move(ix.searcher) as searcher:
             everything = searcher.search(parsed, filter=allowed, limit=1, groupedby="kind")
             facets = {name: len(ids) for name, ids in everything.groups("kind").items()}
             if kind_filter is None:

@@ -117,22 +117,34 @@ def test_fragment_cuts_at_word_boundaries():
 
 
 def test_concurrent_writers_wait_for_each_other(tmp_path):
-    """Two backends (two worker processes) on one folder: the file lock serialises them."""
-    first, second = WhooshBackend(tmp_path / "ix"), WhooshBackend(tmp_path / "ix")
-    first.update([])
+    """Several backends (worker processes) on one folder: the file lock serialises the writers,
+    and readers opening the index while a writer replaces its files never fail."""
+    folder = tmp_path / "ix"
+    WhooshBackend(folder).update([])
     errors = []
 
-    def write(backend, start):
+    def write(start):
+        backend = WhooshBackend(folder)
         try:
             for number in range(start, start + 20):
                 backend.update([doc("post", number, f"Note {number}")])
         except Exception as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(b, s)) for b, s in ((first, 0), (second, 100))]
+    def read():
+        try:
+            for _ in range(40):
+                fresh = WhooshBackend(folder)
+                assert fresh.status()["status"] == "ok"
+                fresh.search("note", None)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(start,)) for start in (0, 100)]
+    threads += [threading.Thread(target=read) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
-    assert first.status()["documents"] == 40
+    assert WhooshBackend(folder).status()["documents"] == 40
