@@ -46,7 +46,8 @@ run: install
 	$(BIN)/flask maillage serve
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check platform communities federation auth tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install lint test-sqlite test-postgres
 

@@ -20,9 +20,11 @@ def main() -> int:
     if not missing:
         return 0
     in_ci = os.environ.get("CI", "").lower() == "true"
-    print(f"{', '.join(missing)} not reachable on 127.0.0.1"
-          + (": failing (CI=true)." if in_ci else ": skipping the PostgreSQL + Redis run."),
-          file=sys.stderr)
+    print(
+        f"{', '.join(missing)} not reachable on 127.0.0.1"
+        + (": failing (CI=true)." if in_ci else ": skipping the PostgreSQL + Redis run."),
+        file=sys.stderr,
+    )
     return 1 if in_ci else 2
 
 
