@@ -21,6 +21,7 @@ BLUEPRINTS = (
     "maillage.platform.portal.blueprint",
     "maillage.platform.api.blueprint",
     "maillage.auth.local.blueprint",
+    "maillage.auth.identities.blueprint",
     "maillage.communities.community.blueprint",
     "maillage.communities.posts.blueprint",
     "maillage.communities.users.blueprint",
@@ -37,6 +38,10 @@ MODEL_MODULES = (
     "maillage.platform.audit.models",
     "maillage.platform.outbox.models",
     "maillage.auth.tokens.models",
+    "maillage.auth.identities.models",
+    "maillage.auth.providers.models",
+    "maillage.auth.twofactor.models",
+    "maillage.auth.directory.models",
 )
 
 # Modules whose import registers signal subscribers, outbox handlers and search providers.
@@ -87,8 +92,21 @@ def _init_extensions(app: Flask) -> None:
 
     init_login(app, login_manager)
     init_celery(app)
+    _init_auth_providers(app)
     for module in MODEL_MODULES + SUBSCRIBERS:
         importlib.import_module(module)
+
+
+def _init_auth_providers(app: Flask) -> None:
+    from maillage.auth.identities.access import validate_rules
+    from maillage.auth.providers.registry import init_providers, providers
+
+    validate_rules(app.config["AUTH_ACCESS_RULES"], "AUTH_ACCESS_RULES")
+    init_providers(app)
+    with app.app_context():
+        for provider in providers().values():
+            validate_rules(provider.access_rules, f"auth provider {provider.name!r}")
+    app.jinja_env.globals["auth_providers"] = providers
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -41,6 +41,12 @@ def defaults(instance_path: Path) -> dict:
         "MAIL_FROM": "Maillage <no-reply@maillage.localhost>",
         "MAIL_FOLDER": str(instance_path / "mail"),
         "SIGNUP_ENABLED": True,
+        # Sign-in: providers by type (see the README), instance-wide access rules, local
+        # passwords, and whether local accounts must use a second factor.
+        "AUTH_PROVIDERS": [],
+        "AUTH_ACCESS_RULES": {},
+        "AUTH_LOCAL_ENABLED": True,
+        "AUTH_REQUIRE_TOTP_FOR_LOCAL": False,
         "PASSWORD_HASH_TIME_COST": 3,
         "PASSWORD_HASH_MEMORY_COST": 65536,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from maillage.auth.identities.operations import record_failure
 from maillage.auth.passwords import hash_password, needs_rehash, verify_password
 from maillage.communities.organisations.models import Organisation
 from maillage.communities.users.models import User
@@ -147,11 +148,11 @@ def authenticate(login: str, password: str) -> User | None:
     if not verify_password(password_hash, password):
         if user is not None:
             log.info("failed sign-in for user %s", user.id)
+            record_failure("local", "bad_password", user)
         return None
     if needs_rehash(password_hash):
         user.password_hash = hash_password(password)
         record(user, "user.password_rehashed", user)
-    record(user, "user.login", user)
     return user
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
+from maillage.auth.identities.operations import complete_login
 from maillage.auth.local import operations
 from maillage.auth.local.blueprint import blueprint
 from maillage.auth.local.forms import (
@@ -189,10 +190,12 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or _home())
     form = LoginForm(next=next_url)
+    if request.method == "POST" and not current_app.config["AUTH_LOCAL_ENABLED"]:
+        abort(404)
     if form.validate_on_submit():
         user = operations.authenticate(form.login.data, form.password.data)
         if user is not None:
-            start_session(user, remember=form.remember.data)
+            complete_login(user, "local", remember=form.remember.data)
             flash(_("Vous êtes connecté."), "success")
             return redirect(next_url or _home())
         _count_attempt()
@@ -239,7 +242,7 @@ def reset_password(token: str):
             db.session.rollback()
             form.password.errors.append(str(exc))
         else:
-            start_session(user)  # commits the new password and its notice e-mail
+            complete_login(user, "local")  # commits the new password and its notice e-mail
             flash(_("Votre mot de passe a été changé. Vous êtes connecté."), "success")
             return redirect(_home())
     status = 400 if form.is_submitted() else 200

@@ -3,7 +3,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.communities.organisations.models import Organisation
@@ -90,6 +100,8 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(12), default=Role.MEMBER)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Created by a directory group (auth.directory); removed when no group grants it any more.
+    via_directory: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     community: Mapped[Community] = relationship()
     user: Mapped[User] = relationship()

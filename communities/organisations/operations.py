@@ -36,3 +36,16 @@ def create_organisation(
     db.session.flush()
     record(actor, "organisation.create", organisation, name=name)
     return organisation
+
+
+def organisation_for_siret(
+    siret: str, name: str | None = None, kind: str | None = None
+) -> Organisation:
+    """The organisation registered with ``siret``, created when first met (a sign-in through
+    ProConnect or a directory names the person's establishment by its SIRET)."""
+    siret = validate_siret(siret)
+    organisation = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+    if organisation is not None:
+        return organisation
+    label = (name or "").strip()[:200] or f"Établissement {siret}"
+    return create_organisation(label, kind or OrganisationKind.OTHER, siret=siret)

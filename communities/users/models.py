@@ -33,6 +33,12 @@ class User(db.Model):
     local: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the person proved they receive mail at ``email`` (invitation link, verified
+    # provider claim); an unverified address never links an account to an identity.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # TOTP second factor of a local account: base32 secret, active once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 

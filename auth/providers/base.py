@@ -1,0 +1,43 @@
+"""The provider interface: every way of signing in is a configured provider of a type.
+
+Built from configuration by :mod:`maillage.auth.providers.registry`; a provider authenticates a
+person and returns an :class:`~maillage.auth.identities.info.IdentityInfo`.  What the web flow
+looks like is the type's business (a redirect for OIDC, a form for LDAP): the sign-in page
+includes each provider's ``login_template``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from maillage.platform.config import ConfigError
+
+
+class AuthProvider:
+    #: the ``type`` value in configuration
+    type: ClassVar[str]
+    #: the partial the sign-in page includes for this provider (gets ``provider``)
+    login_template: ClassVar[str]
+    #: settings a configuration must give for this type
+    required_settings: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, settings: dict) -> None:
+        missing = [key for key in self.required_settings if not settings.get(key)]
+        if missing:
+            raise ConfigError(f"auth provider {name!r}: missing {', '.join(missing)}")
+        self.name = name
+        self.settings = settings
+        self.title: str = settings.get("title") or name
+        #: access rules of this provider, on top of the instance's (AUTH_ACCESS_RULES)
+        self.access_rules: dict = settings.get("access_rules") or {}
+
+    def check(self) -> None:
+        """Contact the provider (discovery document, service bind…); raise on a problem.
+
+        Used by the admin providers page; the message of the exception is shown there, so it
+        must not carry a secret.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
