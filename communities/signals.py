@@ -33,3 +33,24 @@ comment_deleted = _signals.signal("comment-deleted")
 user_created = _signals.signal("user-created")
 #: sender: the User; kwargs: none
 user_updated = _signals.signal("user-updated")
+
+# -- community life (discussions, events, documents, wiki, polls, tasks) -----------------------
+# Each content module sends these with its own objects; search providers and notifications
+# subscribe by object type.  ``community`` is always given, so subscribers need no lookup.
+
+#: sender: the new object (topic, reply, event, document, wiki page, poll, task…);
+#: kwargs: community, actor
+content_created = _signals.signal("content-created")
+#: sender: the changed object; kwargs: community, actor
+content_updated = _signals.signal("content-updated")
+#: sender: the object about to be deleted (still loaded); kwargs: community, actor
+content_deleted = _signals.signal("content-deleted")
+
+#: Ask for people to be notified.  sender: the object the notification is about; kwargs:
+#: community, actor (who caused it, never notified), reason (``mention``, ``reply``,
+#: ``answered``, ``new_content``, ``event``, ``event_change``, ``waitlist_promoted``,
+#: ``assigned``, ``poll_closed``…), url (absolute path of the page to open), title (short
+#: text, plain), recipients (an iterable of Users, or None for "the community's members,
+#: according to each one's preferences").  The notifications package decides who really gets
+#: what (preferences, permission to read the object) and how (in-app, e-mail, digest).
+notification_requested = _signals.signal("notification-requested")

@@ -10,46 +10,62 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from maillage.platform import config as config_module
-from maillage.platform.celery_app import init_celery
+from maillage.platform.celery_app import apply_beat_schedule, init_celery
 from maillage.platform.errors import register_error_handlers
 from maillage.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 from maillage.platform.logging import configure_logging
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-BLUEPRINTS = (
-    "maillage.platform.portal.blueprint",
-    "maillage.platform.api.blueprint",
-    "maillage.auth.local.blueprint",
-    "maillage.auth.identities.blueprint",
-    "maillage.communities.community.blueprint",
-    "maillage.communities.posts.blueprint",
-    "maillage.communities.users.blueprint",
-    "maillage.communities.search.blueprint",
+#: Feature areas, in dependency order.  Each is a package with the same file names (see
+#: DESIGN.md); the app imports, when the package has them: ``models`` (so Alembic sees the whole
+#: schema), ``rules`` (their rules in the one permission policy, communities.permissions),
+#: ``subscribers`` (signal subscribers, outbox handlers, search providers), ``tasks``
+#: (Celery tasks, periodic ones included) and ``blueprint`` (registered on the app).
+FEATURE_PACKAGES = (
+    "maillage.communities.organisations",
+    "maillage.communities.users",
+    "maillage.communities.community",
+    "maillage.communities.posts",
+    "maillage.communities.discussions",
+    "maillage.communities.events",
+    "maillage.communities.documents",
+    "maillage.communities.wiki",
+    "maillage.communities.polls",
+    "maillage.communities.tasks",
+    "maillage.communities.search",
+    "maillage.platform.portal",
+    "maillage.platform.api",
+    "maillage.platform.audit",
+    "maillage.platform.outbox",
+    "maillage.platform.notifications",
+    "maillage.auth.local",
+    "maillage.auth.tokens",
+    "maillage.auth.identities",
+    "maillage.auth.providers",
+    "maillage.auth.twofactor",
+    "maillage.auth.directory",
+    "maillage.auth.oidc",
+    "maillage.auth.ldap",
 )
 
-# Every module defining models, so Alembic and create_all see the whole schema.
-MODEL_MODULES = (
-    "maillage.communities.organisations.models",
-    "maillage.communities.users.models",
-    "maillage.communities.community.models",
-    "maillage.communities.posts.models",
-    "maillage.platform.portal.models",
-    "maillage.platform.audit.models",
-    "maillage.platform.outbox.models",
-    "maillage.auth.tokens.models",
-    "maillage.auth.identities.models",
-    "maillage.auth.providers.models",
-    "maillage.auth.twofactor.models",
-    "maillage.auth.directory.models",
-)
-
-# Modules whose import registers signal subscribers, outbox handlers and search providers.
+#: Modules outside that convention whose import registers subscribers and handlers.
 SUBSCRIBERS = (
     "maillage.platform.mail",
     "maillage.platform.search.indexing",
     "maillage.communities.search.providers",
 )
+
+
+def feature_modules(part: str) -> list[str]:
+    """The ``<package>.<part>`` modules that exist, in FEATURE_PACKAGES order."""
+    from importlib.util import find_spec
+
+    return [
+        f"{package}.{part}"
+        for package in FEATURE_PACKAGES
+        if find_spec(package) is not None and find_spec(f"{package}.{part}") is not None
+    ]
 
 
 def default_instance_path() -> Path:
@@ -93,8 +109,16 @@ def _init_extensions(app: Flask) -> None:
     init_login(app, login_manager)
     init_celery(app)
     _init_auth_providers(app)
-    for module in MODEL_MODULES + SUBSCRIBERS:
+    for module in (
+        feature_modules("models")
+        + feature_modules("rules")
+        + list(SUBSCRIBERS)
+        + feature_modules("subscribers")
+    ):
         importlib.import_module(module)
+    for module in feature_modules("tasks"):
+        importlib.import_module(module)
+    apply_beat_schedule()
 
 
 def _init_auth_providers(app: Flask) -> None:
@@ -112,7 +136,7 @@ def _init_auth_providers(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     import importlib
 
-    for module in BLUEPRINTS:
+    for module in feature_modules("blueprint"):
         app.register_blueprint(importlib.import_module(module).blueprint)
 
 
@@ -141,10 +165,12 @@ def select_locale() -> str:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_datetime, get_locale
 
+    from maillage.communities.modules import enabled_modules
     from maillage.communities.permissions import can
 
     app.jinja_env.globals.update(
         can=can,
+        enabled_modules=enabled_modules,
         get_locale=get_locale,
         format_datetime=format_datetime,
         instance_name=lambda: app.config["INSTANCE_NAME"],

@@ -54,12 +54,6 @@ def init_celery(app) -> Celery:
         task_eager_propagates=True,
         broker_connection_retry_on_startup=True,
         task_default_queue="maillage",
-        beat_schedule={
-            "outbox-sweeper": {
-                "task": "maillage.outbox.sweep",
-                "schedule": 60.0,
-            },
-        },
         timezone="UTC",
     )
     if broker.startswith("redis"):
@@ -68,3 +62,24 @@ def init_celery(app) -> Celery:
     celery.flask_app = app
     app.extensions["celery"] = celery
     return celery
+
+
+#: Periodic tasks registered by :func:`periodic_task`, given to beat by apply_beat_schedule.
+BEAT_SCHEDULE: dict[str, dict] = {
+    "outbox-sweeper": {"task": "maillage.outbox.sweep", "schedule": 60.0},
+}
+
+
+def periodic_task(schedule, name: str, **options):
+    """Declare a Celery task that beat runs on ``schedule`` (seconds or a ``crontab``)."""
+
+    def register(function):
+        task = celery.task(name=name, **options)(function)
+        BEAT_SCHEDULE[name] = {"task": name, "schedule": schedule}
+        return task
+
+    return register
+
+
+def apply_beat_schedule() -> None:
+    celery.conf.beat_schedule = dict(BEAT_SCHEDULE)

@@ -33,6 +33,7 @@ from maillage.communities.community import labels
 from maillage.communities.community.models import JoinPolicy, Role, Visibility
 from maillage.communities.community.operations import SLUG_RE
 from maillage.communities.community.queries import all_topics
+from maillage.communities.modules import MODULES
 
 NAME_MAX = 120
 DESCRIPTION_MAX = 5000
@@ -101,6 +102,19 @@ class CommunitySettingsForm(FlaskForm):
     )
     topics = MultiCheckboxField(
         _l("Thèmes"), choices=_topic_choices, invalid_choice_message=INVALID_CHOICE
+    )
+
+
+def _module_choices() -> list[tuple[str, object]]:
+    return [(module.key, module.label) for module in MODULES]
+
+
+class CommunityModulesForm(FlaskForm):
+    modules = MultiCheckboxField(
+        _l("Modules activés"),
+        choices=_module_choices,
+        invalid_choice_message=INVALID_CHOICE,
+        description=_l("Seuls les modules activés apparaissent dans la communauté."),
     )
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     ForeignKey,
@@ -83,6 +84,8 @@ class Community(db.Model):
     ap_id: Mapped[str] = mapped_column(String(500), unique=True)
     local: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Module keys (communities.modules) the facilitators switched off; new modules start on.
+    disabled_modules: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     organisation: Mapped[Organisation | None] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=community_topics, order_by=Topic.name)

@@ -27,6 +27,7 @@ from maillage.communities.community.models import (
     Topic,
     Visibility,
 )
+from maillage.communities.modules import MODULE_KEYS
 from maillage.communities.permissions import can, forget_roles
 from maillage.communities.users.models import User
 from maillage.federation.ids import local_ap_id
@@ -175,6 +176,21 @@ def update_settings(
     community.topics = topics
     record(actor, "community.update", community, changed=sorted(changes))
     signals.community_updated.send(community, actor=actor, changed=set(changes))
+    return community
+
+
+def set_modules(community: Community, actor: User, enabled: list[str]) -> Community:
+    """Switch modules on or off; what is switched off keeps its content (switching the module
+    back on shows it again)."""
+    _require(actor, "manage", community)
+    unknown = set(enabled) - MODULE_KEYS
+    if unknown:
+        raise OperationError(_l("Module inconnu."))
+    disabled = sorted(MODULE_KEYS - set(enabled))
+    if disabled != sorted(community.disabled_modules or []):
+        community.disabled_modules = disabled
+        record(actor, "community.modules", community, disabled=disabled)
+        signals.community_updated.send(community, actor=actor, changed={"disabled_modules"})
     return community
 
 

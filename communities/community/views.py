@@ -28,6 +28,7 @@ from maillage.communities.community import labels, operations, queries
 from maillage.communities.community.blueprint import blueprint
 from maillage.communities.community.forms import (
     CommunityForm,
+    CommunityModulesForm,
     CommunitySettingsForm,
     DecisionForm,
     DirectoryFilterForm,
@@ -36,6 +37,7 @@ from maillage.communities.community.forms import (
     RoleForm,
 )
 from maillage.communities.community.models import Community, Role
+from maillage.communities.modules import MODULE_KEYS
 from maillage.communities.permissions import can, roles_of
 from maillage.communities.posts.forms import PostForm
 from maillage.communities.posts.queries import community_posts, reaction_summary
@@ -568,6 +570,33 @@ def settings(slug: str):
             db.session.commit()
             flash(_("Les paramètres sont enregistrés."), "success")
             return redirect(url_for(".show", slug=community.slug), 303)
-    return render_template(
-        "community/form.html", form=form, community=community
-    ), 400 if form.is_submitted() else 200
+    return _settings_page(community, form, _modules_form(community))
+
+
+def _modules_form(community: Community) -> CommunityModulesForm:
+    enabled = [key for key in sorted(MODULE_KEYS) if key not in community.disabled_modules]
+    return CommunityModulesForm(prefix="modules", data={"modules": enabled})
+
+
+def _settings_page(community, form, modules_form):
+    status = 400 if form.is_submitted() or modules_form.is_submitted() else 200
+    page = render_template(
+        "community/form.html", form=form, community=community, modules_form=modules_form
+    )
+    return page, status
+
+
+@blueprint.route("/c/<slug>/settings/modules", methods=["POST"])
+@login_required
+def settings_modules(slug: str):
+    community = _community_for(slug, "manage")
+    modules_form = CommunityModulesForm(prefix="modules")
+    if modules_form.validate_on_submit():
+        with flash_operation_errors(modules_form):
+            operations.set_modules(community, current_viewer(), modules_form.modules.data or [])
+            db.session.commit()
+            flash(_("Les modules de la communauté sont enregistrés."), "success")
+            return redirect(url_for(".settings", slug=community.slug), 303)
+    form = CommunitySettingsForm(obj=community, formdata=None)
+    form.topics.data = [topic.slug for topic in community.topics]
+    return _settings_page(community, form, modules_form)

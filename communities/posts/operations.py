@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from maillage.communities import signals
 from maillage.communities.community.models import Community
+from maillage.communities.modules import is_enabled
 from maillage.communities.permissions import can
 from maillage.communities.posts.models import ALLOWED_REACTIONS, Comment, Post, Reaction
 from maillage.communities.users.models import User
@@ -40,6 +41,8 @@ def _validate_title(title: str) -> str:
 def create_post(community: Community, author: User, title: str, body: str) -> Post:
     if not can(author, "post", community):
         raise NotAllowed(_l("Seuls les membres peuvent publier dans cette communauté."))
+    if not is_enabled(community, "posts"):
+        raise OperationError(_l("Les publications sont désactivées dans cette communauté."))
     post = Post(
         community=community,
         author=author,
