@@ -29,7 +29,7 @@ MODULES: tuple[Module, ...] = (
     Module("documents", _l("Documents"), "documents.index"),
     Module("wiki", _l("Wiki"), "wiki.index"),
     Module("polls", _l("Sondages"), "polls.index"),
-    Module("tasks", _l("Tâches"), "tasks.board"),
+    Module("tasks", _l("Tâches"), "kanban.board"),
 )
 MODULE_KEYS = frozenset(module.key for module in MODULES)
 

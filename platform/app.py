@@ -32,7 +32,7 @@ FEATURE_PACKAGES = (
     "maillage.communities.documents",
     "maillage.communities.wiki",
     "maillage.communities.polls",
-    "maillage.communities.tasks",
+    "maillage.communities.kanban",
     "maillage.communities.search",
     "maillage.platform.portal",
     "maillage.platform.api",
