@@ -460,6 +460,7 @@ def load_demo(seed: int = 2026) -> list[tuple[str, str]]:
     topics = _create_topics()
     communities = {spec[0]: _create_community(spec, people, topics) for spec in COMMUNITIES}
     _create_posts(communities, people, rng)
+    _load_module_demos(people, communities, rng)
     for username, slug, message in PENDING_REQUESTS:
         community_ops.request_to_join(communities[slug], people[username], message)
     publish_announcement(
@@ -470,6 +471,17 @@ def load_demo(seed: int = 2026) -> list[tuple[str, str]]:
     )
     db.session.commit()
     return [(username, spec[3]) for username, spec in PEOPLE.items()]
+
+
+def _load_module_demos(people: dict[str, User], communities: dict[str, Community], rng) -> None:
+    """Each feature package may bring its own demo content in a ``demo`` module with a
+    ``load_demo(people, communities, rng)`` function (people by username, communities by slug)."""
+    import importlib
+
+    from maillage.platform.app import feature_modules
+
+    for module in feature_modules("demo"):
+        importlib.import_module(module).load_demo(people, communities, rng)
 
 
 def _create_people(organisations: dict[str, Organisation]) -> dict[str, User]:
