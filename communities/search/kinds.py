@@ -7,8 +7,10 @@ the documents; the search pages, the API and the facets then list every register
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class SearchKind:
     #: the objects of a page of hits, with what ``present`` reads eager-loaded (one query)
     load: Callable[[list[int]], list]
     present: Callable[[object], Presentation]
+    #: ids of this kind's objects in a community (reindexed when its visibility changes)
+    ids_in_community: Callable[[Session, int], Iterable[int]] | None = None
 
 
 SEARCH_KINDS: dict[str, SearchKind] = {}
@@ -42,7 +46,8 @@ def register_kind(
     plural,
     load: Callable[[list[int]], list],
     present: Callable[[object], Presentation],
+    ids_in_community: Callable[[Session, int], Iterable[int]] | None = None,
 ) -> SearchKind:
     """Make ``kind`` searchable; each hit is shown only when ``can(viewer, "view", obj)``."""
-    SEARCH_KINDS[kind] = SearchKind(kind, singular, plural, load, present)
+    SEARCH_KINDS[kind] = SearchKind(kind, singular, plural, load, present, ids_in_community)
     return SEARCH_KINDS[kind]
