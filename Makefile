@@ -42,6 +42,7 @@ extract-messages: $(BIN)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask maillage demo --if-empty
+	$(BIN)/flask maillage reindex --if-outdated
 	@echo "Maillage: http://127.0.0.1:5000  (Ctrl-C stops the web server and the worker)"
 	$(BIN)/flask maillage serve
 

@@ -72,10 +72,19 @@ def demo(if_empty: bool) -> None:
 
 
 @maillage_cli.command("reindex")
-def reindex() -> None:
+@click.option(
+    "--if-outdated",
+    is_flag=True,
+    help="Only when the index was built by an older version (its schema differs).",
+)
+def reindex(if_outdated: bool) -> None:
     """Rebuild the search index from the database."""
+    from maillage.platform.search.backend import get_backend
     from maillage.platform.search.indexing import reindex_all
 
+    if if_outdated and not get_backend().is_outdated():
+        click.echo("L'index de recherche est à jour.")
+        return
     click.echo(f"{reindex_all()} documents indexés.")
 
 

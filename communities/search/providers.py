@@ -14,14 +14,20 @@ follows the database after the commit, through the single index writer.
 from __future__ import annotations
 
 from collections import defaultdict
+from html import unescape
 
+import nh3
+from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from maillage.communities import signals
 from maillage.communities.community.models import Community, Visibility
 from maillage.communities.posts.models import Comment, Post
+from maillage.communities.search.kinds import SEARCH_KINDS, Presentation, register_kind
 from maillage.communities.users.models import User
+from maillage.platform.extensions import db
 from maillage.platform.outbox.operations import enqueue, handler
 from maillage.platform.search.backend import (
     PROVIDERS,
@@ -36,9 +42,10 @@ from maillage.platform.search.indexing import schedule
 COMMUNITY, POST, USER = "community", "post", "user"
 #: Comments add at most this many characters to their post's document.
 COMMENTS_TEXT_LIMIT = 20_000
-#: Posts reindexed per outbox item when a community's visibility changes.
-COMMUNITY_POSTS_CHUNK = 1000
-COMMUNITY_POSTS_JOB = "search.community_posts"
+#: Objects reindexed per outbox item when a community's visibility changes.
+COMMUNITY_CONTENT_CHUNK = 1000
+#: (the job kept its first name: items queued before an upgrade are still understood)
+COMMUNITY_CONTENT_JOB = "search.community_posts"
 
 
 def post_audience(community_id: int, visibility: str) -> str:
@@ -71,6 +78,7 @@ def community_documents(session: Session, ids: list[int]) -> tuple[list[dict], l
             "kind": COMMUNITY,
             "object_id": community.id,
             "audience": community_audience_of(community),
+            "community_id": community.id,
             "title": community.name,
             "text": "\n".join([community.description, *(topic.name for topic in community.topics)]),
         }
@@ -115,6 +123,7 @@ def post_documents(session: Session, ids: list[int]) -> tuple[list[dict], list[i
             "kind": POST,
             "object_id": row.id,
             "audience": post_audience(row.community_id, row.visibility),
+            "community_id": row.community_id,
             "title": row.title,
             "text": "\n".join(filter(None, [row.body_source, comments.get(row.id, "")])),
         }
@@ -160,39 +169,55 @@ def user_documents(session: Session, ids: list[int]) -> tuple[list[dict], list[i
     return documents, _missing(ids, {user.id for user in users})
 
 
-# -- a community's posts, when who may read them changes ---------------------------------------
+# -- a community's content, when who may read it changes -------------------------------------
 
 
-def schedule_community_posts(community_id: int, session: Session | None = None) -> None:
-    """Reindex every post of a community after the commit, in chunks (one outbox item each)."""
-    enqueue(COMMUNITY_POSTS_JOB, session=session, community_id=community_id, after_id=0)
-
-
-@handler(COMMUNITY_POSTS_JOB)
-def reindex_community_posts(session: Session, payloads: list[dict]) -> None:
-    """Rebuild one chunk of posts per community, then queue the next chunk (idempotent)."""
-    starts: dict[int, int] = {}
-    for payload in payloads:
-        community_id, after_id = payload["community_id"], payload["after_id"]
-        starts[community_id] = min(after_id, starts.get(community_id, after_id))
-    backend = get_backend()
-    for community_id, after_id in sorted(starts.items()):
-        ids = list(
-            session.scalars(
-                select(Post.id)
-                .where(Post.community_id == community_id, Post.id > after_id)
-                .order_by(Post.id)
-                .limit(COMMUNITY_POSTS_CHUNK)
+def schedule_community_content(community_id: int, session: Session | None = None) -> None:
+    """Reindex everything a community holds after the commit, kind by kind, in chunks (one
+    outbox item each), so a community made private or secret leaves public results."""
+    for kind in sorted(SEARCH_KINDS):
+        if SEARCH_KINDS[kind].ids_in_community is not None:
+            enqueue(
+                COMMUNITY_CONTENT_JOB,
+                session=session,
+                community_id=community_id,
+                doc_kind=kind,
+                after_id=0,
             )
-        )
+
+
+@handler(COMMUNITY_CONTENT_JOB)
+def reindex_community_content(session: Session, payloads: list[dict]) -> None:
+    """Rebuild one chunk per (community, kind), then queue the next chunk (idempotent)."""
+    starts: dict[tuple[int, str], int] = {}
+    for payload in payloads:
+        key = (payload["community_id"], payload.get("doc_kind", POST))
+        starts[key] = min(payload["after_id"], starts.get(key, payload["after_id"]))
+    backend = get_backend()
+    for (community_id, kind), after_id in sorted(starts.items()):
+        ids = [
+            object_id
+            for object_id in SEARCH_KINDS[kind].ids_in_community(session, community_id)
+            if object_id > after_id
+        ][:COMMUNITY_CONTENT_CHUNK]
         if not ids:
             continue
-        documents, missing = PROVIDERS[POST](session, ids)
-        backend.update(documents, [doc_id(POST, post_id) for post_id in missing])
-        if len(ids) == COMMUNITY_POSTS_CHUNK:
+        documents, missing = PROVIDERS[kind](session, ids)
+        backend.update(documents, [doc_id(kind, object_id) for object_id in missing])
+        if len(ids) == COMMUNITY_CONTENT_CHUNK:
             enqueue(
-                COMMUNITY_POSTS_JOB, session=session, community_id=community_id, after_id=ids[-1]
+                COMMUNITY_CONTENT_JOB,
+                session=session,
+                community_id=community_id,
+                doc_kind=kind,
+                after_id=ids[-1],
             )
+
+
+def _post_ids_in_community(session: Session, community_id: int):
+    return session.scalars(
+        select(Post.id).where(Post.community_id == community_id).order_by(Post.id)
+    )
 
 
 # -- subscriptions -----------------------------------------------------------------------------
@@ -207,7 +232,7 @@ def _community_created(community: Community, **_extra) -> None:
 def _community_updated(community: Community, changed=None, **_extra) -> None:
     schedule(COMMUNITY, community.id)
     if changed is None or "visibility" in changed:
-        schedule_community_posts(community.id)
+        schedule_community_content(community.id)
 
 
 @signals.post_created.connect
@@ -227,3 +252,71 @@ def _comment_changed(comment: Comment, **_extra) -> None:
 @signals.user_updated.connect
 def _user_changed(user: User, **_extra) -> None:
     schedule(USER, user.id)
+
+
+# -- how results show --------------------------------------------------------------------------
+
+
+def _load_communities(ids: list[int]) -> list[Community]:
+    return list(
+        db.session.scalars(
+            select(Community).where(Community.id.in_(ids)).options(selectinload(Community.topics))
+        )
+    )
+
+
+def _present_community(community: Community) -> Presentation:
+    topics = ", ".join(topic.name for topic in community.topics)
+    return Presentation(
+        title=community.name,
+        text=" — ".join(filter(None, [community.description, topics])),
+        url=url_for("community.show", slug=community.slug),
+    )
+
+
+def _load_posts(ids: list[int]) -> list[Post]:
+    return list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.id.in_(ids))
+            .options(
+                joinedload(Post.community), joinedload(Post.author).joinedload(User.organisation)
+            )
+        ).unique()
+    )
+
+
+def _present_post(post: Post) -> Presentation:
+    return Presentation(
+        title=post.title,
+        text=plain_text(post.body_html),
+        url=url_for("posts.show", post_id=post.id),
+        community=post.community,
+        author=post.author,
+        date=post.created_at,
+    )
+
+
+def _load_users(ids: list[int]) -> list[User]:
+    return list(db.session.scalars(select(User).where(User.id.in_(ids))).unique())
+
+
+def _present_user(user: User) -> Presentation:
+    organisation = user.organisation.name if user.organisation else ""
+    return Presentation(
+        title=user.display_name,
+        text=" · ".join(filter(None, [user.job_title, organisation])),
+        url=url_for("users.profile", username=user.username),
+    )
+
+
+def plain_text(html: str) -> str:
+    """The text of sanitised HTML, for excerpts (tags dropped, entities decoded)."""
+    return " ".join(unescape(nh3.clean(html, tags=set())).split())
+
+
+register_kind(COMMUNITY, _l("Communauté"), _l("Communautés"), _load_communities, _present_community)
+register_kind(
+    POST, _l("Publication"), _l("Publications"), _load_posts, _present_post, _post_ids_in_community
+)
+register_kind(USER, _l("Personne"), _l("Personnes"), _load_users, _present_user)

@@ -11,25 +11,19 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from html import unescape
 
-import nh3
-from flask import url_for
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
 
 from maillage.communities.community.models import Community
 from maillage.communities.permissions import can, roles_of
-from maillage.communities.posts.models import Post
-from maillage.communities.search.providers import COMMUNITY, POST, USER
+from maillage.communities.search.kinds import SEARCH_KINDS, Presentation
 from maillage.communities.users.models import User
 from maillage.platform.extensions import db
 from maillage.platform.search.backend import PUBLIC, community_audience, get_backend
 
 log = logging.getLogger(__name__)
 
-KINDS = (COMMUNITY, POST, USER)
 MAX_QUERY_LENGTH = 200
 MAX_RESULTS = 500
 EXCERPT_LENGTH = 240
@@ -49,6 +43,7 @@ class SearchItem:
     title: Markup
     excerpt: Markup
     score: float
+    presentation: Presentation | None = None
 
 
 @dataclass
@@ -58,6 +53,9 @@ class SearchResults:
     items: list[SearchItem] = field(default_factory=list)
     total: int = 0
     facets: dict[str, int] = field(default_factory=dict)
+    #: ``[(community, count)]`` for the communities the viewer may see, most matches first
+    communities: list[tuple[Community, int]] = field(default_factory=list)
+    community: Community | None = None
     has_more: bool = False
 
 
@@ -83,19 +81,25 @@ def search(
     kinds: set[str] | frozenset[str] | None = None,
     limit: int = 20,
     offset: int = 0,
+    community: Community | None = None,
 ) -> SearchResults:
-    """Results ``offset`` to ``offset + limit`` of ``q`` that ``viewer`` may see."""
+    """Results ``offset`` to ``offset + limit`` of ``q`` that ``viewer`` may see (in
+    ``community`` only, when given: the caller checked the viewer may read it)."""
     viewer = viewer_of(viewer)
     query = " ".join(q.split())
-    kinds = frozenset(kinds) & frozenset(KINDS) if kinds else None
-    results = SearchResults(query=query, kinds=kinds or None)
+    kinds = frozenset(kinds) & frozenset(SEARCH_KINDS) if kinds else None
+    results = SearchResults(query=query, kinds=kinds or None, community=community)
     if not query:
         return results
     wanted = min(offset + limit, MAX_RESULTS)
     backend = get_backend()
     try:
         found = backend.search(
-            query, audiences(viewer), kinds=set(kinds) if kinds else None, limit=wanted
+            query,
+            audiences(viewer),
+            kinds=set(kinds) if kinds else None,
+            limit=wanted,
+            community_id=community.id if community is not None else None,
         )
     except Exception as exc:
         log.exception("search backend failed for a query of %d characters", len(query))
@@ -103,6 +107,7 @@ def search(
     hits = found.hits[offset:wanted]
     results.total, results.facets = found.total, found.facets
     results.has_more = found.total > wanted and wanted < MAX_RESULTS
+    results.communities = _community_facets(viewer, found.community_facets)
     loaded = load_objects(hits)
     for hit in hits:
         obj = loaded[hit.kind].get(hit.object_id)
@@ -116,6 +121,24 @@ def search(
     return results
 
 
+#: Communities offered as facets, at most.
+COMMUNITY_FACETS = 10
+
+
+def _community_facets(viewer, counts: dict[int, int]) -> list[tuple[Community, int]]:
+    """The communities with the most matches that ``viewer`` may see, with their counts."""
+    if not counts:
+        return []
+    communities = db.session.scalars(select(Community).where(Community.id.in_(list(counts))))
+    visible = [
+        (community, counts[community.id])
+        for community in communities
+        if can(viewer, "view", community)
+    ]
+    visible.sort(key=lambda pair: (-pair[1], pair[0].name))
+    return visible[:COMMUNITY_FACETS]
+
+
 # -- loading in bulk ---------------------------------------------------------------------------
 
 
@@ -126,67 +149,23 @@ def load_objects(hits) -> dict[str, dict[int, object]]:
         ids[hit.kind].append(hit.object_id)
     loaded: dict[str, dict[int, object]] = defaultdict(dict)
     for kind, object_ids in ids.items():
-        loader = LOADERS.get(kind)
-        if loader is not None:
-            loaded[kind] = {obj.id: obj for obj in loader(object_ids)}
+        registered = SEARCH_KINDS.get(kind)
+        if registered is not None:
+            loaded[kind] = {obj.id: obj for obj in registered.load(object_ids)}
     return loaded
-
-
-def _load_communities(ids: list[int]) -> list[Community]:
-    return list(
-        db.session.scalars(
-            select(Community).where(Community.id.in_(ids)).options(selectinload(Community.topics))
-        )
-    )
-
-
-def _load_posts(ids: list[int]) -> list[Post]:
-    return list(
-        db.session.scalars(
-            select(Post)
-            .where(Post.id.in_(ids))
-            .options(
-                joinedload(Post.community), joinedload(Post.author).joinedload(User.organisation)
-            )
-        ).unique()
-    )
-
-
-def _load_users(ids: list[int]) -> list[User]:
-    return list(db.session.scalars(select(User).where(User.id.in_(ids))).unique())
-
-
-LOADERS = {COMMUNITY: _load_communities, POST: _load_posts, USER: _load_users}
 
 
 # -- presenting --------------------------------------------------------------------------------
 
 
-def plain_text(html: str) -> str:
-    """The text of sanitised HTML, for excerpts (tags dropped, entities decoded)."""
-    return " ".join(unescape(nh3.clean(html, tags=set())).split())
-
-
 def _item(backend, query: str, kind: str, obj, score: float) -> SearchItem:
-    title, text, url = _describe(kind, obj)
+    shown = SEARCH_KINDS[kind].present(obj)
     return SearchItem(
         kind=kind,
         obj=obj,
-        url=url,
-        title=backend.excerpt(query, title, length=len(title) + 1),
-        excerpt=backend.excerpt(query, text, length=EXCERPT_LENGTH),
+        url=shown.url,
+        title=backend.excerpt(query, shown.title, length=len(shown.title) + 1),
+        excerpt=backend.excerpt(query, shown.text, length=EXCERPT_LENGTH),
         score=score,
+        presentation=shown,
     )
-
-
-def _describe(kind: str, obj) -> tuple[str, str, str]:
-    """``(title, plain text, url)`` of a result."""
-    if kind == COMMUNITY:
-        topics = ", ".join(topic.name for topic in obj.topics)
-        text = " — ".join(filter(None, [obj.description, topics]))
-        return obj.name, text, url_for("community.show", slug=obj.slug)
-    if kind == POST:
-        return obj.title, plain_text(obj.body_html), url_for("posts.show", post_id=obj.id)
-    organisation = obj.organisation.name if obj.organisation else ""
-    text = " · ".join(filter(None, [obj.job_title, organisation]))
-    return obj.display_name, text, url_for("users.profile", username=obj.username)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 
 from maillage.communities.organisations.models import OrganisationKind
+from maillage.communities.search.kinds import SEARCH_KINDS
 from maillage.platform.api import schemas
 from maillage.platform.api.blueprint import blueprint
 
@@ -197,7 +198,7 @@ def _other_paths() -> dict:
                     ),
                     _query(
                         "type",
-                        {"type": "string", "enum": ["community", "post", "user"]},
+                        {"type": "string", "enum": sorted(SEARCH_KINDS)},
                         "Only results of this type.",
                     ),
                     PAGE,

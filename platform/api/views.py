@@ -18,6 +18,7 @@ from maillage.communities.posts.operations import create_post
 from maillage.communities.posts.queries import community_posts as posts_of
 from maillage.communities.posts.queries import decode_cursor
 from maillage.communities.search import queries as search_queries
+from maillage.communities.search.kinds import SEARCH_KINDS
 from maillage.communities.users.models import User
 from maillage.platform.api import schemas
 from maillage.platform.api.auth import api_viewer, token_required
@@ -174,7 +175,7 @@ def post(post_id: int):
 @blueprint.get("/search")
 def search():
     q = schemas.text_param("q", maximum=search_queries.MAX_QUERY_LENGTH, required=True)
-    kind = schemas.choice_param("type", list(search_queries.KINDS))
+    kind = schemas.choice_param("type", sorted(SEARCH_KINDS))
     per_page = schemas.int_param("per_page", 20, 1, MAX_PER_PAGE)
     page = schemas.int_param("page", 1, 1, search_queries.MAX_RESULTS // per_page)
     try:

@@ -38,6 +38,8 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     facets: dict[str, int] = field(default_factory=dict)
+    #: matches per community id (``community_id`` of the documents), over every kind
+    community_facets: dict[int, int] = field(default_factory=dict)
 
 
 class SearchBackend:
@@ -47,10 +49,20 @@ class SearchBackend:
         raise NotImplementedError
 
     def search(
-        self, query: str, audiences: set[str] | None, kinds: set[str] | None = None, limit: int = 20
+        self,
+        query: str,
+        audiences: set[str] | None,
+        kinds: set[str] | None = None,
+        limit: int = 20,
+        community_id: int | None = None,
     ) -> Results:
-        """``audiences`` None means unrestricted (platform admins)."""
+        """``audiences`` None means unrestricted (platform admins); ``community_id`` keeps the
+        documents of one community."""
         raise NotImplementedError
+
+    def is_outdated(self) -> bool:
+        """Does the index need a full reindex (built by an older version)?"""
+        return False
 
     def clear(self) -> None:
         raise NotImplementedError

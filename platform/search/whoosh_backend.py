@@ -100,6 +100,7 @@ def schema() -> Schema:
         kind=ID(stored=True),
         object_id=NUMERIC(stored=True, bits=64),
         audience=KEYWORD(),
+        community=ID(stored=True),
         title_fr=TEXT(analyzer=analyser("fr"), field_boost=2.0),
         title_en=TEXT(analyzer=analyser("en"), field_boost=2.0),
         text_fr=TEXT(analyzer=analyser("fr")),
@@ -217,6 +218,7 @@ class WhooshBackend(SearchBackend):
             "kind": doc["kind"],
             "object_id": doc["object_id"],
             "audience": doc["audience"],
+            "community": str(doc.get("community_id") or ""),
             "title_fr": doc.get("title", ""),
             "title_en": doc.get("title", ""),
             "text_fr": doc.get("text", ""),
@@ -224,7 +226,7 @@ class WhooshBackend(SearchBackend):
         }
 
     # -- reads -------------------------------------------------------------------------------
-    def search(self, query, audiences, kinds=None, limit=20) -> Results:
+    def search(self, query, audiences, kinds=None, limit=20, community_id=None) -> Results:
         ix = self._open()
         # ``ix.schema`` rereads the table of contents on every access; the schema is ours.
         parsed = _query_parser().parse(without_stopwords(query))
@@ -233,17 +235,28 @@ class WhooshBackend(SearchBackend):
         allowed = None
         if audiences is not None:
             allowed = Or([Term("audience", audience) for audience in sorted(audiences)])
+        if community_id is not None:
+            allowed = _and(allowed, Term("community", str(community_id)))
         kind_filter = Or([Term("kind", kind) for kind in sorted(kinds)]) if kinds else None
         with retry_while_files_move(ix.searcher) as searcher:
-            everything = searcher.search(parsed, filter=allowed, limit=1, groupedby="kind")
+            everything = searcher.search(
+                parsed, filter=allowed, limit=1, groupedby=["kind", "community"]
+            )
             facets = {name: len(ids) for name, ids in everything.groups("kind").items()}
-            if kind_filter is None:
-                found = searcher.search(parsed, filter=allowed, limit=limit)
-            else:
-                found = searcher.search(parsed, filter=_and(allowed, kind_filter), limit=limit)
+            found = searcher.search(parsed, filter=_and(allowed, kind_filter), limit=limit)
             hits = [Hit(hit["kind"], int(hit["object_id"]), hit.score) for hit in found]
             total = sum(facets.get(kind, 0) for kind in kinds) if kinds else sum(facets.values())
-            return Results(hits=hits, total=total, facets=facets)
+            return Results(
+                hits=hits,
+                total=total,
+                facets=facets,
+                community_facets=_community_counts(everything.groups("community")),
+            )
+
+    def is_outdated(self) -> bool:
+        """Was the index built with another schema (a reindex is needed)?"""
+        ix = self._open()
+        return set(retry_while_files_move(lambda: ix.schema).names()) != set(schema().names())
 
     def status(self) -> dict:
         try:
@@ -257,6 +270,10 @@ class WhooshBackend(SearchBackend):
     def excerpt(self, query: str, text: str, length: int = 240) -> Markup:
         text = " ".join(text[:EXCERPT_SOURCE_LIMIT].split())
         return fragment(text, matching_spans(query, text), length)
+
+
+def _community_counts(groups: dict) -> dict[int, int]:
+    return {int(name): len(ids) for name, ids in groups.items() if name and name.isdigit()}
 
 
 def matching_spans(query: str, text: str) -> list[tuple[int, int]]:

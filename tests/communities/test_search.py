@@ -336,7 +336,7 @@ def test_community_made_secret_hides_its_posts_from_outsiders(
     login_as, create_user, create_community, create_post, monkeypatch
 ):
     # Small chunks, so the reindex of the community's posts spans several outbox items.
-    monkeypatch.setattr(providers, "COMMUNITY_POSTS_CHUNK", 2)
+    monkeypatch.setattr(providers, "COMMUNITY_CONTENT_CHUNK", 2)
     member, outsider = create_user(), create_user()
     community = create_community("Veille juridique", members=[member])
     owner = community_owner(community)
@@ -417,6 +417,8 @@ def test_facets_count_each_type_and_filter_results(
         "Communautés": (1, False),
         "Publications": (2, False),
         "Personnes": (1, False),
+        # the community facet: the community itself and its two posts
+        "Eau et assainissement": (3, False),
     }
     _status, html = search_page(client, "eau", type="post")
     assert set(result_titles(html)) == {"Qualité de l'eau", "Eau potable"}
@@ -425,6 +427,31 @@ def test_facets_count_each_type_and_filter_results(
     assert "2 résultats pour « eau »." in html
     _status, html = search_page(client, "eau", type="community")
     assert result_titles(html) == ["Eau et assainissement"]
+
+
+def test_community_facet_keeps_one_community_and_hides_secret_ones(
+    client, login_as, create_user, create_community, create_post
+):
+    owner = create_user("hydro", display_name="Hydrologue")
+    rivers = create_community("Rivières", owner=owner)
+    lakes = create_community("Lacs", owner=owner)
+    hidden = create_community("Cellule inondation", owner=owner, visibility="secret")
+    create_post(rivers, owner, "Crue de la Loire", "Niveaux.")
+    create_post(lakes, owner, "Crue du lac", "Niveaux.")
+    create_post(hidden, owner, "Crue : plan secret", "Niveaux.")
+    _status, html = search_page(client, "crue")
+    facets = facet_counts(html)
+    assert facets["Rivières"] == (1, False) and facets["Lacs"] == (1, False)
+    assert "Cellule inondation" not in html
+    _status, html = search_page(client, "crue", community=rivers.slug)
+    assert result_titles(html) == ["Crue de la Loire"]
+    assert facet_counts(html)["Rivières"] == (1, True)
+    # An outsider naming the secret community learns nothing: 404, as everywhere else.
+    status, _html = search_page(client, "crue", community=hidden.slug)
+    assert status == 404
+    login_as(owner)
+    _status, html = search_page(client, "crue", community=hidden.slug)
+    assert result_titles(html) == ["Crue : plan secret"]
 
 
 def test_results_are_paginated(client, create_community, create_post):

@@ -148,3 +148,28 @@ def test_concurrent_writers_wait_for_each_other(tmp_path):
         thread.join()
     assert errors == []
     assert WhooshBackend(folder).status()["documents"] == 40
+
+
+def test_an_index_built_with_another_schema_is_outdated(tmp_path):
+    """An index from an older version (fewer fields) asks for a reindex; a current one not."""
+    from whoosh import index
+    from whoosh.fields import ID, Schema
+
+    old = tmp_path / "old"
+    old.mkdir()
+    index.create_in(old, Schema(id=ID(stored=True, unique=True), kind=ID(stored=True)))
+    assert WhooshBackend(old).is_outdated()
+    current = WhooshBackend(tmp_path / "current")
+    current.update([])
+    assert not current.is_outdated()
+
+
+def test_reindex_if_outdated_only_rebuilds_an_old_index(app):
+    from maillage.platform.search.backend import get_backend
+
+    runner = app.test_cli_runner()
+    get_backend().update([])
+    kept = runner.invoke(args=["maillage", "reindex", "--if-outdated"])
+    assert kept.exit_code == 0 and "à jour" in kept.output
+    rebuilt = runner.invoke(args=["maillage", "reindex"])
+    assert "documents indexés" in rebuilt.output
