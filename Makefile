@@ -28,6 +28,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The OpenID provider the sign-in tests run against (npm oidc-provider).
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 platform/static/vendor/htmx.min.js: node_modules/.installed
 	mkdir -p platform/static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
@@ -52,11 +57,11 @@ lint: $(BIN)/.installed
 
 test: install lint test-sqlite test-postgres
 
-test-sqlite:
+test-sqlite: tests/oidc/node_modules/.installed
 	@echo "== Test suite on SQLite (embedded defaults) =="
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres:
+test-postgres: tests/oidc/node_modules/.installed
 	@set +e; $(BIN)/python scripts/check-services.py; status=$$?; set -e; \
 	if [ $$status -eq 2 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	echo "== Test suite on PostgreSQL + Redis =="; \
@@ -65,6 +70,7 @@ test-postgres:
 
 benchmark: install
 	$(BIN)/python benchmarks/feed_latency.py
+	$(BIN)/python benchmarks/search_index.py
 
 clean:
-	rm -rf $(VENV) node_modules .make platform/static/vendor
+	rm -rf $(VENV) node_modules tests/oidc/node_modules .make platform/static/vendor

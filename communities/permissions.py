@@ -80,6 +80,30 @@ def roles_of(user: User | None) -> dict[int, str]:
     return cache[user.id]
 
 
+#: Users whose memberships one query of :func:`prime_roles` loads.
+PRIME_CHUNK = 500
+
+
+def prime_roles(user_ids: list[int]) -> None:
+    """Load the memberships of many users into the request's cache in a few queries, so that
+    ``can()`` runs in memory when one change concerns a whole community (notifications)."""
+    if not has_app_context():
+        return
+    cache = g.setdefault("_maillage_roles", {})
+    missing = [uid for uid in dict.fromkeys(user_ids) if uid not in cache]
+    for start in range(0, len(missing), PRIME_CHUNK):
+        chunk = missing[start : start + PRIME_CHUNK]
+        loaded: dict[int, dict[int, str]] = {uid: {} for uid in chunk}
+        rows = db.session.execute(
+            select(Membership.user_id, Membership.community_id, Membership.role).where(
+                Membership.user_id.in_(chunk)
+            )
+        )
+        for user_id, community_id, role in rows:
+            loaded[user_id][community_id] = role
+        cache.update(loaded)
+
+
 def forget_roles(user: User | None) -> None:
     """Drop the cached roles after a membership change."""
     if user is not None and has_app_context():

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from flask import current_app
 
-KIND_PATHS = {"user": "u", "community": "c", "post": "post", "comment": "comment"}
+KIND_PATHS = {
+    "user": "u",
+    "community": "c",
+    "post": "post",
+    "comment": "comment",
+    "wiki_page": "wiki",
+    "topic": "topic",
+    "reply": "reply",
+    "event": "event",
+    "poll": "poll",
+}
 
 
 def local_ap_id(kind: str, key: str | int) -> str:

@@ -8,6 +8,8 @@ file under ``instance/mail`` so a development instance needs no mail server.
 from __future__ import annotations
 
 import smtplib
+from email import policy as email_policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,20 +18,48 @@ from flask import current_app
 
 from maillage.platform.outbox.operations import enqueue, handler
 
+#: Headers that ``send`` sets itself and ``headers`` may not replace.
+RESERVED_HEADERS = frozenset({"from", "to", "subject", "message-id"})
 
-def send(to: str, subject: str, text: str) -> None:
+
+class _UrlHeader(UnstructuredHeader):
+    """A header holding URLs (``List-Unsubscribe``): written on one line, as is.  The default
+    folding turns a long URL, which has no space to fold at, into an RFC 2047 encoded word that
+    mail programs do not decode in these headers."""
+
+    def fold(self, *, policy) -> str:
+        value = str(self)
+        if not value.isascii():
+            return super().fold(policy=policy)
+        return f"{self.name}: {value}{policy.linesep}"
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", _UrlHeader)
+POLICY = email_policy.default.clone(header_factory=_headers)
+
+
+def send(to: str, subject: str, text: str, headers: dict[str, str] | None = None) -> None:
     """Queue an e-mail in the current transaction.
 
     Header values are folded onto one line: a name typed with a line break must not make the
-    message impossible to build (or inject a header).
+    message impossible to build (or inject a header).  ``headers`` adds more (``List-Unsubscribe``
+    and the like); it cannot replace the sender, recipient, subject or Message-ID.
     """
-    enqueue(
-        "mail.send",
-        to=_one_line(to),
-        subject=_one_line(subject),
-        text=text,
-        message_id=make_msgid("maillage"),
-    )
+    payload = {
+        "to": _one_line(to),
+        "subject": _one_line(subject),
+        "text": text,
+        "message_id": make_msgid("maillage"),
+    }
+    extra = {
+        name: _one_line(value)
+        for name, value in (headers or {}).items()
+        if name.lower() not in RESERVED_HEADERS
+    }
+    if extra:
+        payload["headers"] = extra
+    enqueue("mail.send", **payload)
 
 
 def _one_line(value: str) -> str:
@@ -37,11 +67,13 @@ def _one_line(value: str) -> str:
 
 
 def _message(payload: dict) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = payload["to"]
     message["Subject"] = payload["subject"]
     message["Message-ID"] = payload["message_id"]
+    for name, value in payload.get("headers", {}).items():
+        message[name] = value
     message.set_content(payload["text"])
     return message
 

@@ -36,7 +36,7 @@ def database_url(tmp_path_factory) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(revision="heads")
+        upgrade()
         db.engine.dispose()
     return url
 
@@ -169,7 +169,7 @@ def create_user(app, create_organisation):
 
 @pytest.fixture
 def create_community(app, create_user):
-    from maillage.communities.community.operations import _add_member
+    from maillage.communities.community.operations import add_membership
     from maillage.communities.community.operations import create_community as create
 
     def factory(
@@ -193,7 +193,7 @@ def create_community(app, create_user):
         )
         for member in members:
             user, role = member if isinstance(member, tuple) else (member, "member")
-            _add_member(community, user, role)
+            add_membership(community, user, role)
         db.session.commit()
         return community
 

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from maillage.communities.users import queries as user_queries
 from maillage.communities.users.forms import (
+    OrganisationField,
     display_name_field,
     operation_check,
     organisation_field,
@@ -73,8 +74,8 @@ def _confirmation_field(label=None) -> PasswordField:
     )
 
 
-class SignupForm(FlaskForm):
-    username = StringField(
+def _username_field() -> StringField:
+    return StringField(
         _l("Identifiant"),
         filters=[_lower],
         validators=[
@@ -88,19 +89,39 @@ class SignupForm(FlaskForm):
             "maxlength": 64,
         },
     )
+
+
+class _NewAccountForm(FlaskForm):
+    """What every new local account chooses."""
+
+    username = _username_field()
     display_name = display_name_field(
         _l("Indiquez le nom sous lequel les autres membres vous verront.")
     )
+
+    def validate_username(self, field) -> None:
+        # Usernames are public (they are in profile URLs): saying one is taken reveals nothing.
+        if user_queries.username_taken(field.data):
+            raise ValidationError(_l("Cet identifiant est déjà pris."))
+
+
+class SignupForm(_NewAccountForm):
     email = _email_field(_l("Adresse e-mail professionnelle"))
     organisation = organisation_field()
     password = _password_field(_l("Mot de passe"), "new-password")
     confirm = _confirmation_field()
     next = HiddenField()
 
-    def validate_username(self, field) -> None:
-        # Usernames are public (they are in profile URLs): saying one is taken reveals nothing.
-        if user_queries.username_taken(field.data):
-            raise ValidationError(_l("Cet identifiant est déjà pris."))
+
+class InvitedAccountForm(_NewAccountForm):
+    """The account an invitation creates: its address is the invited one, not a field."""
+
+    organisation = OrganisationField(
+        _l("Organisation (facultatif)"),
+        placeholder=_l("Pas dans la liste, ou aucune"),
+    )
+    password = _password_field(_l("Mot de passe"), "new-password")
+    confirm = _confirmation_field()
 
 
 class LoginForm(FlaskForm):

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from maillage.auth.identities.operations import record_failure
 from maillage.auth.passwords import hash_password, needs_rehash, verify_password
+from maillage.communities.community.operations import accept_invitation, invitation_for_token
 from maillage.communities.organisations.models import Organisation
 from maillage.communities.users.models import User
 from maillage.communities.users.operations import (
@@ -33,6 +34,7 @@ from maillage.communities.users.operations import (
 from maillage.communities.users.queries import local_user_by_email
 from maillage.platform import mail
 from maillage.platform.audit.operations import record
+from maillage.platform.db import utcnow
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
 
@@ -54,7 +56,7 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + path
 
 
-def _mail(user: User, subject, template: str, **context) -> None:
+def mail_user(user: User, subject, template: str, **context) -> None:
     """Queue an e-mail to ``user`` in their language (or the instance's)."""
     if not user.email:
         return
@@ -96,7 +98,7 @@ def sign_up(
         hash_password(password)  # the same Argon2 time as a real sign-up: timing tells nothing
         _warn_existing_owner(local_user_by_email(normalise_email(email)), next_url)
         return None
-    _mail(
+    mail_user(
         user,
         _l("Bienvenue sur %(site)s", site=current_app.config["INSTANCE_NAME"]),
         "welcome",
@@ -109,7 +111,7 @@ def _warn_existing_owner(owner: User | None, next_url: str | None) -> None:
     if owner is None:  # a remote account holds the address: nobody here to warn
         return
     log.info("sign-up attempted with the address of user %s", owner.id)
-    _mail(
+    mail_user(
         owner,
         _l(
             "Tentative de création de compte sur %(site)s",
@@ -119,6 +121,59 @@ def _warn_existing_owner(owner: User | None, next_url: str | None) -> None:
         login_url=_login_url(next_url),
         forgot_url=absolute_url("auth.forgot_password"),
     )
+
+
+# -- invited accounts --------------------------------------------------------------------------
+
+
+INVITATION_GONE = _l("Cette invitation n'est plus valable (expirée ou déjà utilisée).")
+
+
+class InvitationGone(OperationError):
+    pass
+
+
+def address_has_account(email: str) -> bool:
+    """Does an account (local or federated) hold ``email``?
+
+    Only asked for the holder of an invitation link, which was mailed to that very address: the
+    answer tells them nothing about anyone else.
+    """
+    return db.session.scalar(select(User.id).where(User.email == email)) is not None
+
+
+def create_invited_account(
+    token: str,
+    username: str,
+    display_name: str,
+    password: str,
+    organisation: Organisation | None,
+) -> User:
+    """Create the local account an invitation link offers and accept the invitation with it;
+    the caller commits (account, membership and the spent invitation go together or not at all).
+
+    The address is the invited one, verified: the link was mailed there.  Raises
+    :class:`InvitationGone` when the invitation is no longer valid (already used, expired: the
+    acceptance claims it in one statement, so it is used once), :class:`EmailTaken` when the
+    address got an account in the meantime (the person signs in instead).
+    """
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        raise InvitationGone(INVITATION_GONE)
+    user = create_user(username, display_name, invitation.email, password, organisation)
+    user.email_verified_at = utcnow()
+    record(user, "auth.account_created", user, provider="local", invitation=invitation.id)
+    try:
+        accept_invitation(token, user)
+    except OperationError as exc:  # another click spent it first
+        raise InvitationGone(INVITATION_GONE) from exc
+    mail_user(
+        user,
+        _l("Bienvenue sur %(site)s", site=current_app.config["INSTANCE_NAME"]),
+        "welcome",
+        login_url=_login_url(),
+    )
+    return user
 
 
 # -- sign-in -----------------------------------------------------------------------------------
@@ -203,10 +258,10 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     if not user.password_hash:
-        _mail(user, _l("Votre compte n'a pas de mot de passe"), "password_none")
+        mail_user(user, _l("Votre compte n'a pas de mot de passe"), "password_none")
         return
     seconds = current_app.config["PASSWORD_RESET_VALID_SECONDS"]
-    _mail(
+    mail_user(
         user,
         _l("Réinitialiser votre mot de passe"),
         "password_reset",
@@ -231,7 +286,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 
 
 def _mail_password_changed(user: User) -> None:
-    _mail(
+    mail_user(
         user,
         _l("Votre mot de passe a été modifié"),
         "password_changed",

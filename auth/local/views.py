@@ -1,47 +1,68 @@
-"""Local accounts on the web: sign-up, sign-in and out, password reset, the account page.
+"""Local accounts on the web: sign-up, sign-in and out, password reset, invited accounts, the
+account page.
 
-Attempts are rate-limited with Flask-Limiter (``RATELIMIT_LOGIN`` and friends) per IP address and
-per account or address; only attempts that could be abused count (a failed sign-in, a sign-up
-or reset request that sends an e-mail), so a busy office behind one address is not locked out by
-its colleagues' successful sign-ins.
+Attempts are rate-limited (see :mod:`maillage.auth.local.limits`).  An account with a second
+factor is not signed in by its password: the password step hands over to the code step
+(``twofactor.code``), and so does a password reset.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, user_logged_in
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 
-from maillage.auth.identities.operations import complete_login
+from maillage.auth.identities.operations import SESSION_PROVIDER_KEY, complete_login
 from maillage.auth.local import operations
 from maillage.auth.local.blueprint import blueprint
 from maillage.auth.local.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
+    InvitedAccountForm,
     LanguageForm,
     LoginForm,
     ResetPasswordForm,
     SignupForm,
     TokenForm,
 )
+from maillage.auth.local.limits import (
+    count_attempt,
+    limited,
+    login_limits,
+    reset_limits,
+    reset_limits_per_address,
+    signed_in_user,
+    signup_limits,
+    submitted_account,
+    submitted_address,
+)
 from maillage.auth.passwords import MIN_LENGTH
+from maillage.auth.providers.registry import providers
 from maillage.auth.session import end_session, start_session
-from maillage.communities.users.operations import end_other_sessions, normalise_email, set_locale
+from maillage.auth.twofactor import pending
+from maillage.communities.community.labels import ROLES
+from maillage.communities.community.operations import lookup_invitation
+from maillage.communities.users.operations import EmailTaken, end_other_sessions, set_locale
 from maillage.communities.users.queries import organisations
 from maillage.platform.errors import OperationError
-from maillage.platform.extensions import db, limiter
+from maillage.platform.extensions import db
 from maillage.platform.views_util import safe_next_url
+
+#: session key: when this session was opened by a sign-in (a POSIX timestamp)
+SIGNED_IN_AT_KEY = "auth_signed_in_at"
 
 
 @blueprint.context_processor
@@ -49,59 +70,10 @@ def _password_rules() -> dict:
     return {"min_password_length": MIN_LENGTH}
 
 
-# -- rate limits -------------------------------------------------------------------------------
-
-
-def _login_limits() -> str:
-    return current_app.config["RATELIMIT_LOGIN"]
-
-
-def _signup_limits() -> str:
-    return current_app.config.get("RATELIMIT_SIGNUP") or _login_limits()
-
-
-def _reset_limits() -> str:
-    return current_app.config.get("RATELIMIT_PASSWORD_RESET") or _login_limits()
-
-
-def _reset_limits_per_address() -> str:
-    return current_app.config.get("RATELIMIT_PASSWORD_RESET_PER_ADDRESS") or "5 per hour"
-
-
-def _count_attempt() -> None:
-    """Mark this request as one that counts against the rate limits of its view."""
-    g.counted_attempt = True
-
-
-def _attempt_counted(_response) -> bool:
-    return g.get("counted_attempt", False)
-
-
-def _submitted_account() -> str:
-    """The account a sign-in names, so a username and its e-mail address share one budget."""
-    login = (request.form.get("login") or "").strip()[:254]
-    user = operations.find_local_account(login) if login else None
-    return f"user:{user.id}" if user is not None else f"login:{login.lower()}"
-
-
-def _submitted_address() -> str:
-    return "address:" + _normalised_or_blank((request.form.get("email") or "")[:254])
-
-
-def _normalised_or_blank(email: str) -> str:
-    try:
-        return normalise_email(email)
-    except OperationError:
-        return ""
-
-
-def _signed_in_user() -> str:
-    return f"user:{getattr(current_user, 'id', '')}"
-
-
-def _limited(limits, key_func=None):
-    """A limit on POST requests of a view, counting only the attempts it marks."""
-    return limiter.limit(limits, key_func=key_func, methods=["POST"], deduct_when=_attempt_counted)
+@user_logged_in.connect
+def _note_sign_in_time(_app, **_extra) -> None:
+    """Every sign-in, whatever the provider, goes through Flask-Login's ``login_user``."""
+    session[SIGNED_IN_AT_KEY] = int(dt.datetime.now(dt.UTC).timestamp())
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -131,7 +103,7 @@ def _no_store(page: str, status: int = 200):
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
-@_limited(_signup_limits)
+@limited(signup_limits)
 def signup():
     _signup_enabled()
     if current_user.is_authenticated:
@@ -139,7 +111,7 @@ def signup():
     form = SignupForm(next=_next_url())
     form.organisation.load(organisations())
     if form.validate_on_submit() and _sign_up(form):
-        _count_attempt()
+        count_attempt()
         return redirect(url_for(".signup_sent", next=_next_url()))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/signup.html", form=form, next_url=_next_url()), status
@@ -183,8 +155,8 @@ def signup_sent():
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-@_limited(_login_limits)
-@_limited(_login_limits, key_func=_submitted_account)
+@limited(login_limits)
+@limited(login_limits, key_func=submitted_account)
 def login():
     next_url = _next_url()
     if current_user.is_authenticated:
@@ -194,11 +166,15 @@ def login():
         abort(404)
     if form.validate_on_submit():
         user = operations.authenticate(form.login.data, form.password.data)
+        if user is not None and pending.needs_second_factor(user):
+            db.session.commit()  # a rehashed password
+            pending.begin(user, remember=form.remember.data, next_url=next_url)
+            return redirect(url_for("twofactor.code"))
         if user is not None:
             complete_login(user, "local", remember=form.remember.data)
             flash(_("Vous êtes connecté."), "success")
             return redirect(next_url or _home())
-        _count_attempt()
+        count_attempt()
         # The same words whether the account exists or not.
         form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
     status = 400 if form.is_submitted() else 200
@@ -207,7 +183,12 @@ def login():
 
 @blueprint.route("/logout", methods=["POST"])
 def logout():
+    # A provider's own sign-out (OIDC end-session): read from the session before it ends.
+    hooks = current_app.extensions.get("maillage.auth.logout_hooks", ())
+    follow_ups = [follow_up for follow_up in (hook() for hook in hooks) if follow_up]
     end_session()
+    if follow_ups:
+        return follow_ups[0]()
     flash(_("Vous êtes déconnecté."), "success")
     return redirect(_home())
 
@@ -216,12 +197,12 @@ def logout():
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
-@_limited(_reset_limits)
-@_limited(_reset_limits_per_address, key_func=_submitted_address)
+@limited(reset_limits)
+@limited(reset_limits_per_address, key_func=submitted_address)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        _count_attempt()
+        count_attempt()
         operations.request_password_reset(form.email.data)
         db.session.commit()
         return render_template("auth/forgot_password_sent.html", email=form.email.data)
@@ -242,12 +223,100 @@ def reset_password(token: str):
             db.session.rollback()
             form.password.errors.append(str(exc))
         else:
-            complete_login(user, "local")  # commits the new password and its notice e-mail
-            flash(_("Votre mot de passe a été changé. Vous êtes connecté."), "success")
-            return redirect(_home())
+            return _signed_in_after_reset(user)
     status = 400 if form.is_submitted() else 200
     page = render_template("auth/reset_password.html", form=form, user=user, token=token)
     return _no_store(page, status)
+
+
+def _signed_in_after_reset(user):
+    """A reset proves the mailbox, not the second factor: the code is still asked."""
+    if pending.needs_second_factor(user):
+        db.session.commit()  # the new password and its notice e-mail
+        pending.begin(user)
+        flash(_("Votre mot de passe a été changé. Saisissez maintenant votre code."), "success")
+        return redirect(url_for("twofactor.code"))
+    complete_login(user, "local")  # commits the new password and its notice e-mail
+    flash(_("Votre mot de passe a été changé. Vous êtes connecté."), "success")
+    return redirect(_home())
+
+
+# -- invited accounts --------------------------------------------------------------------------
+
+
+@blueprint.route("/invitations/<token>/account", methods=["GET", "POST"])
+@limited(signup_limits)
+def invited_account(token: str):
+    """Create a local account from an invitation sent to an address that has none, then join.
+
+    Open even when sign-up is closed: an invitation is how partners come in.  Whatever is not
+    this case (signed in, link no longer valid, address with an account) goes back to the
+    invitation page, which explains it or offers to sign in.
+    """
+    if not current_app.config["AUTH_LOCAL_ENABLED"]:
+        abort(404)
+    invitation, state = lookup_invitation(token)
+    if (
+        current_user.is_authenticated
+        or state != "valid"
+        or operations.address_has_account(invitation.email)
+    ):
+        return _back_to_invitation(token)
+    form = InvitedAccountForm()
+    form.organisation.load(organisations())
+    if form.validate_on_submit():
+        count_attempt()
+        created = _create_invited_account(form, token, invitation.community)
+        if created is not None:
+            return created
+    page = render_template(
+        "auth/invited_account.html",
+        form=form,
+        invitation=invitation,
+        token=token,
+        role_label=ROLES.get(invitation.role, invitation.role),
+    )
+    return _no_store(page, 400 if form.is_submitted() else 200)
+
+
+def _back_to_invitation(token: str):
+    response = redirect(url_for("community.accept_invitation", token=token), 303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _create_invited_account(form: InvitedAccountForm, token: str, community):
+    """The response once the account exists and has joined, or ``None`` with the form's errors
+    set; a concurrent creation with the same name is retried once, when the checks see it."""
+    for attempt in range(2):
+        try:
+            user = operations.create_invited_account(
+                token,
+                form.username.data,
+                form.display_name.data,
+                form.password.data,
+                form.organisation.organisation,
+            )
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+        except (EmailTaken, operations.InvitationGone):
+            db.session.rollback()
+            return _back_to_invitation(token)  # it offers to sign in, or says what happened
+        except OperationError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            return None
+        else:
+            complete_login(user, "local")
+            flash(
+                _("Votre compte est créé. Bienvenue dans « %(name)s » !", name=community.name),
+                "success",
+            )
+            return redirect(url_for("community.show", slug=community.slug), 303)
+    return None
 
 
 # -- account -----------------------------------------------------------------------------------
@@ -268,6 +337,31 @@ def _account_forms(user) -> dict[str, FlaskForm]:
     }
 
 
+def _this_session() -> dict:
+    """How and when the current session was opened (for the account page)."""
+    provider = session.get(SESSION_PROVIDER_KEY)
+    if provider == "local":
+        title = _("mot de passe")
+    else:
+        configured = providers().get(provider) if provider else None
+        title = configured.title if configured is not None else provider
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    return {
+        "provider_title": title,
+        "signed_in_at": dt.datetime.fromtimestamp(signed_in_at, dt.UTC)
+        if isinstance(signed_in_at, int)
+        else None,
+    }
+
+
+def _restart_session(user) -> None:
+    """A new session for this browser after every session of ``user`` was ended; it keeps
+    how and when the person signed in."""
+    kept = {key: session[key] for key in (SESSION_PROVIDER_KEY, SIGNED_IN_AT_KEY) if key in session}
+    start_session(user)
+    session.update(kept)
+
+
 def _render_account(status: int = 200, new_secret: str | None = None, **forms):
     user = current_user._get_current_object()
     context = _account_forms(user) | forms
@@ -275,6 +369,7 @@ def _render_account(status: int = 200, new_secret: str | None = None, **forms):
         "auth/account.html",
         tokens=_token_operations().tokens_of(user),
         new_secret=new_secret,
+        this_session=_this_session(),
         **context,
     )
     return _no_store(page, status)
@@ -288,7 +383,7 @@ def account():
 
 @blueprint.route("/account/password", methods=["POST"])
 @login_required
-@_limited(_login_limits, key_func=_signed_in_user)
+@limited(login_limits, key_func=signed_in_user)
 def change_password():
     user = current_user._get_current_object()
     form = ChangePasswordForm(prefix="password")
@@ -297,11 +392,11 @@ def change_password():
     try:
         operations.change_password(user, form.current.data, form.password.data)
     except OperationError as exc:
-        _count_attempt()
+        count_attempt()
         db.session.rollback()
         form.current.errors.append(str(exc))
         return _render_account(400, password_form=form)
-    start_session(user)  # the password change ended every session, this one included
+    _restart_session(user)  # the password change ended every session, this one included
     flash(_("Votre mot de passe a été changé. Vos autres sessions sont fermées."), "success")
     return redirect(url_for(".account"))
 
@@ -324,7 +419,7 @@ def account_language():
 def sign_out_elsewhere():
     user = current_user._get_current_object()
     end_other_sessions(user)
-    start_session(user)
+    _restart_session(user)
     flash(_("Vos autres sessions sont fermées ; celle-ci reste ouverte."), "success")
     return redirect(url_for(".account"))
 

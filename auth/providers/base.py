@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from flask import url_for
+
 from maillage.platform.config import ConfigError
 
 
@@ -20,6 +22,9 @@ class AuthProvider:
     login_template: ClassVar[str]
     #: settings a configuration must give for this type
     required_settings: ClassVar[tuple[str, ...]] = ()
+    #: the endpoint (taking the provider's ``name``) a signed-in person POSTs to, with the form's
+    #: CSRF token, to add this provider to their account (``auth_oidc.link``); see :meth:`link_url`
+    link_endpoint: ClassVar[str | None] = None
 
     def __init__(self, name: str, settings: dict) -> None:
         missing = [key for key in self.required_settings if not settings.get(key)]
@@ -38,6 +43,17 @@ class AuthProvider:
         must not carry a secret.
         """
         raise NotImplementedError
+
+    def link_url(self) -> str:
+        """Where the account's identities page POSTs to link this provider to the signed-in account.
+
+        The view there calls :func:`maillage.auth.identities.flow.start_linking` then runs the
+        provider's own sign-in, which :func:`~maillage.auth.identities.flow.finish_sign_in` ends
+        by linking.  A type that cannot link raises NotImplementedError (no button is shown).
+        """
+        if self.link_endpoint is None:
+            raise NotImplementedError(f"{type(self).__name__} cannot link accounts")
+        return url_for(self.link_endpoint, name=self.name)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

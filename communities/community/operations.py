@@ -137,7 +137,7 @@ def create_community(
         raise Conflict(
             _l("Une communauté utilise déjà l'adresse « %(slug)s »."), slug=slug
         ) from exc
-    _add_member(community, owner, Role.OWNER)
+    add_membership(community, owner, Role.OWNER)
     record(owner, "community.create", community, slug=slug)
     signals.community_created.send(community, actor=owner)
     return community
@@ -197,7 +197,9 @@ def set_modules(community: Community, actor: User, enabled: list[str]) -> Commun
 # -- memberships -------------------------------------------------------------------------------
 
 
-def _add_member(community: Community, user: User, role: str) -> Membership:
+def add_membership(community: Community, user: User, role: str) -> Membership:
+    """Add ``user`` with ``role``, keeping the member count; no permission check: joining,
+    invitations and the directory sync call it once their own rules said yes."""
     membership = Membership(community=community, user=user, role=role)
     try:
         # begin_nested() flushes what is pending first: add the row inside the savepoint.
@@ -221,7 +223,7 @@ def join(community: Community, user: User) -> Membership:
     """Join an open community."""
     if not can(user, "join", community):
         raise NotAllowed(_l("Cette communauté n'est pas ouverte à l'adhésion libre."))
-    membership = _add_member(community, user, Role.MEMBER)
+    membership = add_membership(community, user, Role.MEMBER)
     record(user, "community.join", community)
     return membership
 
@@ -234,11 +236,13 @@ def leave(community: Community, user: User) -> None:
                 "le rôle de propriétaire."
             )
         )
-    _remove_member(community, user)
+    remove_membership(community, user)
     record(user, "community.leave", community)
 
 
-def _remove_member(community: Community, user: User) -> None:
+def remove_membership(community: Community, user: User) -> None:
+    """Remove ``user``'s membership, keeping the member count; no permission check (callers
+    decide, and keep the last owner)."""
     removed = db.session.execute(
         delete(Membership).where(
             Membership.community_id == community.id, Membership.user_id == user.id
@@ -271,7 +275,7 @@ def change_role(community: Community, actor: User, member: User, role: str) -> M
     if membership is None:
         raise OperationError(_l("Cette personne n'est pas membre."))
     demoting_owner = membership.role == Role.OWNER and role != Role.OWNER
-    if demoting_owner and _owner_count(community, lock=True) <= 1:
+    if demoting_owner and owner_count(community, lock=True) <= 1:
         raise Conflict(_l("La communauté doit garder au moins un propriétaire."))
     if Role.OWNER in (role, membership.role) and not can(actor, "transfer_ownership", community):
         raise NotAllowed(_l("Seul un propriétaire peut nommer ou retirer un propriétaire."))
@@ -297,14 +301,14 @@ def _demote_keeping_an_owner(community: Community, membership: Membership, role:
         with db.session.begin_nested():
             membership.role = role
             db.session.flush()
-            if _owner_count(community) < 1:
+            if owner_count(community) < 1:
                 raise _NoOwnerLeftError
     except _NoOwnerLeftError:
         db.session.refresh(membership)
         raise Conflict(_l("La communauté doit garder au moins un propriétaire.")) from None
 
 
-def _owner_count(community: Community, lock: bool = False) -> int:
+def owner_count(community: Community, lock: bool = False) -> int:
     """How many owners ``community`` has; ``lock`` holds their rows until the transaction ends,
     so concurrent demotions (PostgreSQL) wait for each other instead of both passing."""
     owners = select(Membership.id).where(
@@ -322,7 +326,7 @@ def remove_member(community: Community, actor: User, member: User) -> None:
         raise OperationError(_l("Cette personne n'est pas membre."))
     if membership.role == Role.OWNER:
         raise Conflict(_l("Un propriétaire ne peut pas être retiré ; changez d'abord son rôle."))
-    _remove_member(community, member)
+    remove_membership(community, member)
     record(actor, "community.remove_member", community, user=member.id)
 
 
@@ -370,7 +374,7 @@ def decide_request(
     join_request.decided_by_id, join_request.decided_at = actor.id, utcnow()
     join_request.decision_message = message.strip()[:2000]
     if approve and membership_of(community, join_request.user) is None:
-        _add_member(community, join_request.user, Role.MEMBER)
+        add_membership(community, join_request.user, Role.MEMBER)
     record(
         actor,
         "community.join_request_decided",
@@ -516,7 +520,7 @@ def accept_invitation(token: str, user: User) -> Membership:
     community = invitation.community
     membership = membership_of(community, user)
     if membership is None:
-        membership = _add_member(community, user, invitation.role)
+        membership = add_membership(community, user, invitation.role)
     elif ROLE_RANK.get(invitation.role, 0) > ROLE_RANK.get(membership.role, 0):
         previous, membership.role = membership.role, invitation.role
         forget_roles(user)

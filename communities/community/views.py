@@ -23,6 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from maillage.communities.community import labels, operations, queries
 from maillage.communities.community.blueprint import blueprint
@@ -460,11 +461,21 @@ def _invitation_problem(state: str):
     )
 
 
-def _no_store(page: str, status: int = 200):
+def _no_store(page, status: int = 200):
     """The invitation pages carry a secret token: keep them out of caches and history."""
-    response = make_response(page, status)
+    response = make_response(page, status) if isinstance(page, str) else page
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _invitee_needs_an_account(invitation) -> bool:
+    """No account holds the invited address: the link offers to create one (local accounts).
+
+    Telling this to whoever holds the link reveals nothing: the link was mailed to that address.
+    """
+    return current_app.config["AUTH_LOCAL_ENABLED"] and (
+        db.session.scalar(select(User.id).where(User.email == invitation.email)) is None
+    )
 
 
 @blueprint.route("/invitations/<token>", methods=["GET", "POST"])
@@ -474,17 +485,7 @@ def accept_invitation(token: str):
         return _invitation_problem(state)
     viewer = current_viewer()
     if viewer is None:
-        if request.method == "POST":
-            return login_manager.unauthorized()
-        here = url_for(".accept_invitation", token=token)
-        return _no_store(
-            render_template(
-                "community/invitation.html",
-                invitation=invitation,
-                login_url=url_for("auth.login", next=here),
-                signup_url=url_for("auth.signup", next=here),
-            )
-        )
+        return _invitation_for_visitor(token, invitation)
     if not operations.invitation_is_for(invitation, viewer):
         return _invitation_problem("other_address")
     if request.method == "POST":
@@ -497,6 +498,22 @@ def accept_invitation(token: str):
             already_member=role is not None,
             upgrade=role is not None
             and operations.ROLE_RANK[invitation.role] > operations.ROLE_RANK[role],
+        )
+    )
+
+
+def _invitation_for_visitor(token: str, invitation):
+    """Not signed in: create an account when the address has none, else sign in first."""
+    if request.method == "POST":
+        return login_manager.unauthorized()
+    if _invitee_needs_an_account(invitation):
+        return _no_store(redirect(url_for("auth.invited_account", token=token), 303))
+    here = url_for(".accept_invitation", token=token)
+    return _no_store(
+        render_template(
+            "community/invitation.html",
+            invitation=invitation,
+            login_url=url_for("auth.login", next=here),
         )
     )
 

@@ -39,6 +39,8 @@ class User(db.Model):
     # TOTP second factor of a local account: base32 secret, active once confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The last TOTP time step accepted: a code is never accepted twice within its window.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 

@@ -97,10 +97,12 @@ def _query_stopwords() -> frozenset[str]:
 def schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
-        kind=ID(stored=True),
+        # Columns (sortable) make facet counts read stored columns instead of rebuilding a field
+        # cache in every new searcher.
+        kind=ID(stored=True, sortable=True),
         object_id=NUMERIC(stored=True, bits=64),
         audience=KEYWORD(),
-        community=ID(stored=True),
+        community=ID(stored=True, sortable=True),
         title_fr=TEXT(analyzer=analyser("fr"), field_boost=2.0),
         title_en=TEXT(analyzer=analyser("en"), field_boost=2.0),
         text_fr=TEXT(analyzer=analyser("fr")),
@@ -239,11 +241,19 @@ class WhooshBackend(SearchBackend):
             allowed = _and(allowed, Term("community", str(community_id)))
         kind_filter = Or([Term("kind", kind) for kind in sorted(kinds)]) if kinds else None
         with retry_while_files_move(ix.searcher) as searcher:
+            # Facets count every match the viewer may see; without a kind filter the same pass
+            # gives the best hits, with one the counting pass skips scoring.
             everything = searcher.search(
-                parsed, filter=allowed, limit=1, groupedby=["kind", "community"]
+                parsed,
+                filter=allowed,
+                limit=limit if kind_filter is None else 1,
+                groupedby=["kind", "community"],
+                scored=kind_filter is None,
             )
             facets = {name: len(ids) for name, ids in everything.groups("kind").items()}
-            found = searcher.search(parsed, filter=_and(allowed, kind_filter), limit=limit)
+            found = everything
+            if kind_filter is not None:
+                found = searcher.search(parsed, filter=_and(allowed, kind_filter), limit=limit)
             hits = [Hit(hit["kind"], int(hit["object_id"]), hit.score) for hit in found]
             total = sum(facets.get(kind, 0) for kind in kinds) if kinds else sum(facets.values())
             return Results(
@@ -256,7 +266,7 @@ class WhooshBackend(SearchBackend):
     def is_outdated(self) -> bool:
         """Was the index built with another schema (a reindex is needed)?"""
         ix = self._open()
-        return set(retry_while_files_move(lambda: ix.schema).names()) != set(schema().names())
+        return _shape(retry_while_files_move(lambda: ix.schema)) != _shape(schema())
 
     def status(self) -> dict:
         try:
@@ -270,6 +280,15 @@ class WhooshBackend(SearchBackend):
     def excerpt(self, query: str, text: str, length: int = 240) -> Markup:
         text = " ".join(text[:EXCERPT_SOURCE_LIMIT].split())
         return fragment(text, matching_spans(query, text), length)
+
+
+def _shape(schema_: Schema) -> set[tuple[str, str, bool]]:
+    """What must match for an index to be read with the current code: field names, types and
+    which fields have columns."""
+    return {
+        (name, type(field).__name__, getattr(field, "column_type", None) is not None)
+        for name, field in schema_.items()
+    }
 
 
 def _community_counts(groups: dict) -> dict[int, int]:

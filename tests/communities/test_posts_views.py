@@ -517,9 +517,9 @@ def test_author_deletes_own_post_but_a_member_cannot_delete_others(
 ):
     post = create_post(public, people["member"])
     other = create_user("nina")
-    from maillage.communities.community.operations import _add_member
+    from maillage.communities.community.operations import add_membership
 
-    _add_member(public, other, "member")
+    add_membership(public, other, "member")
     db.session.commit()
 
     login_as(other)

@@ -441,7 +441,8 @@ def test_community_facet_keeps_one_community_and_hides_secret_ones(
     create_post(hidden, owner, "Crue : plan secret", "Niveaux.")
     _status, html = search_page(client, "crue")
     facets = facet_counts(html)
-    assert facets["Rivières"] == (1, False) and facets["Lacs"] == (1, False)
+    assert facets["Rivières"] == (1, False)
+    assert facets["Lacs"] == (1, False)
     assert "Cellule inondation" not in html
     _status, html = search_page(client, "crue", community=rivers.slug)
     assert result_titles(html) == ["Crue de la Loire"]

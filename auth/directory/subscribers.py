@@ -1,0 +1,21 @@
+"""The directory sync at sign-in: a directory provider's groups applied as the person signs in.
+
+Runs inside the sign-in's transaction (``identity_established``), so the memberships and roles
+the groups give are stored with the sign-in or not at all.
+"""
+
+from __future__ import annotations
+
+from maillage.auth.directory.operations import apply_directory
+from maillage.auth.providers.registry import providers
+from maillage.auth.signals import identity_established
+
+
+@identity_established.connect
+def sync_at_sign_in(user, info, **_extra) -> None:
+    """Apply the groups of a sign-in through a provider that has group mappings (LDAP)."""
+    provider = providers().get(info.provider)
+    mappings = getattr(provider, "directory_mappings", None)
+    if mappings is None:
+        return
+    apply_directory(user, provider.name, mappings, info)

@@ -1,0 +1,31 @@
+"""Words shown for reasons and modes (lazy: translated in the reader's language when shown)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+REASON_LABELS = {
+    "new_content": _l("Nouveau contenu"),
+    "reply": _l("Nouvelle réponse"),
+    "mention": _l("Mention"),
+    "answered": _l("Réponse à votre question"),
+    "event": _l("Nouvel événement"),
+    "event_change": _l("Événement modifié"),
+    "waitlist_promoted": _l("Place confirmée"),
+    "assigned": _l("Tâche assignée"),
+    "poll_closed": _l("Sondage clos"),
+    "wiki_edit": _l("Page de wiki modifiée"),
+}
+DEFAULT_REASON_LABEL = _l("Notification")
+
+MODE_LABELS = {
+    "immediate": _l("Immédiatement, un e-mail par notification"),
+    "daily": _l("Un résumé par jour"),
+    "weekly": _l("Un résumé par semaine (le lundi)"),
+    "off": _l("Aucun e-mail ni alerte de nouveau contenu"),
+}
+SAME_AS_DEFAULT = _l("Comme mon réglage par défaut")
+
+
+def reason_label(reason: str) -> str:
+    return str(REASON_LABELS.get(reason, DEFAULT_REASON_LABEL))
