@@ -7,7 +7,8 @@ export MAILLAGE_INSTANCE_PATH ?= $(CURDIR)/instance
 export FLASK_APP := maillage.platform.wsgi
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_URL ?= redis://127.0.0.1:6379/15
-PYTEST_ARGS ?=
+# Two workers (pytest-xdist): each has its own SQLite file or PostgreSQL schema and servers.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: install run test test-sqlite test-postgres lint translations extract-messages benchmark clean
 

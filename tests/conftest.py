@@ -15,7 +15,7 @@ import re
 import pytest
 from flask import has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from maillage.platform.app import create_app
 from maillage.platform.extensions import db
@@ -28,7 +28,7 @@ TEST_BROKER_URL = os.environ.get("MAILLAGE_TEST_BROKER_URL", "")
 def database_url(tmp_path_factory) -> str:
     """The test database, migrated to head once for the whole run."""
     url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
-    _reset_schema(url)
+    url = _reset_schema(url)
     app = create_app(
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CELERY_ALWAYS_EAGER": True},
         instance_path=tmp_path_factory.mktemp("migrate-instance"),
@@ -41,14 +41,25 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
-def _reset_schema(url: str) -> None:
+def _reset_schema(url: str) -> str:
+    """An empty PostgreSQL schema for this run: ``public``, or one per pytest-xdist worker (the
+    workers share the ``test`` database); returns the URL that selects it."""
     if not url.startswith("postgresql"):
-        return
+        return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    schema = f"test_{worker}" if worker else "public"
     engine = create_engine(url)
     with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+    if not worker:
+        return url
+    return (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture

@@ -108,7 +108,9 @@ def create_date_poll(community: Community, organiser: User, fields: DatePollFiel
 
 def _lock_open(poll: DatePoll) -> None:
     db.session.flush()
-    db.session.refresh(poll, with_for_update=True)
+    # The row alone: PostgreSQL refuses FOR UPDATE on the outer joins of eager relationships.
+    db.session.execute(select(DatePoll.id).where(DatePoll.id == poll.id).with_for_update())
+    db.session.refresh(poll)
     if not poll.is_open:
         raise OperationError(_l("Ce sondage est clos : les réponses ne sont plus possibles."))
 

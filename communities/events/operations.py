@@ -188,7 +188,10 @@ def create_event(community: Community, organiser: User, fields: EventFields) -> 
 def _lock(event: Event) -> None:
     """Lock the event's row until the commit (PostgreSQL) and read its current state."""
     db.session.flush()
-    db.session.refresh(event, with_for_update=True)
+    # Lock the events row alone: PostgreSQL refuses FOR UPDATE on the outer joins of the
+    # eager-loaded relationships that a refresh of the whole object would bring.
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    db.session.refresh(event)
 
 
 def edit_event(event: Event, actor: User, fields: EventFields) -> Event:

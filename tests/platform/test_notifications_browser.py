@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import axe_violations, browser_sign_in
 
@@ -44,12 +45,12 @@ def test_marking_read_with_htmx_updates_the_item_and_the_bell(page, live_server,
     button.click()
     button.wait_for(state="detached")
     assert page.get_by_text("Notification marquée comme lue.").count() == 1
-    assert "1 non lue" in bell.inner_text()
-    assert page.locator(".notification-unread").count() == 1
+    expect(bell).to_contain_text("1 non lue")
+    expect(page.locator(".notification-unread")).to_have_count(1)
     assert page.evaluate("window.notReloaded") is True
 
     page.get_by_role("button", name="Tout marquer comme lu").click()
     page.get_by_role("button", name="Tout marquer comme lu").wait_for(state="detached")
-    assert "non lue" not in bell.inner_text()
-    assert page.locator(".notification-unread").count() == 0
+    expect(bell).not_to_contain_text("non lue")
+    expect(page.locator(".notification-unread")).to_have_count(0)
     assert page.evaluate("window.notReloaded") is True

@@ -212,7 +212,7 @@ def test_digests_follow_each_persons_frequency_and_skip_read_or_future_notices(
     assert weekly_digest(now=monday.isoformat()) == 1
     assert weekly_digest(now=monday.isoformat()) == 0
     (weekly,) = mails_to(outbox_mail, people["emma"])
-    assert weekly["Subject"] == "Votre résumé de la semaine — Maillage"  # not translated yet
+    assert weekly["Subject"] == "Your weekly summary — Maillage"
 
 
 def test_a_digest_lists_at_most_50_notices(people, achats, outbox_mail):
