@@ -54,3 +54,17 @@ def enabled_modules(community) -> list[Module]:
         for module in MODULES
         if is_enabled(community, module.key) and module.endpoint in views
     ]
+
+
+def community_with_module(slug: str, key: str):
+    """The community a module's page names, for the current viewer: 404 when it does not exist,
+    is secret to the viewer, or has the module switched off.  Every module's views start here."""
+    from maillage.communities.community.queries import community_by_slug
+    from maillage.communities.permissions import can
+    from maillage.platform.views_util import current_viewer
+
+    community = community_by_slug(slug)
+    if community is None or not can(current_viewer(), "view", community):
+        abort(404)
+    require_module(community, key)
+    return community

@@ -22,7 +22,6 @@ from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from maillage.communities.community.queries import community_by_slug
 from maillage.communities.documents import previews, queries
 from maillage.communities.documents.blueprint import blueprint
 from maillage.communities.documents.filenames import human_size
@@ -49,7 +48,7 @@ from maillage.communities.documents.operations import (
     upload_document,
 )
 from maillage.communities.documents.uploads import Upload, accepted_extensions, max_size
-from maillage.communities.modules import require_module
+from maillage.communities.modules import community_with_module
 from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import csrf, db
@@ -86,20 +85,14 @@ def labels() -> dict:
 def community_or_404(slug: str, action: str = "read"):
     """The community, when the viewer may see it and the module is on; a 403 when the viewer
     sees the community but may not ``action`` (read, post) in it."""
-    community = community_by_slug(slug)
-    if community is None or not can(current_viewer(), "view", community):
-        abort(404)
-    require_module(community, MODULE)
+    community = community_with_module(slug, MODULE)
     if not can(current_viewer(), action, community):
         raise NotAllowed(REFUSALS[action])
     return community
 
 
 def document_or_404(slug: str, document_id: int):
-    community = community_by_slug(slug)
-    if community is None or not can(current_viewer(), "view", community):
-        abort(404)
-    require_module(community, MODULE)
+    community = community_with_module(slug, MODULE)
     document = queries.document_in(community, document_id)
     if document is None or not can(current_viewer(), "view", document):
         abort(404)

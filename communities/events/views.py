@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from maillage.communities.community.queries import community_by_slug
 from maillage.communities.events import feeds
 from maillage.communities.events.blueprint import blueprint
 from maillage.communities.events.forms import EventForm
@@ -39,7 +38,7 @@ from maillage.communities.events.queries import (
     viewer_answers,
 )
 from maillage.communities.events.times import format_when, split_local
-from maillage.communities.modules import require_module
+from maillage.communities.modules import community_with_module
 from maillage.communities.permissions import can
 from maillage.platform.db import utcnow
 from maillage.platform.errors import NotAllowed, OperationError
@@ -77,11 +76,7 @@ def event_helpers() -> dict:
 
 def community_or_404(slug: str):
     """The community, when the viewer may see it and its events module is on."""
-    community = community_by_slug(slug)
-    if community is None or not can(current_viewer(), "view", community):
-        abort(404)
-    require_module(community, "events")
-    return community
+    return community_with_module(slug, "events")
 
 
 def require(action: str, obj) -> None:

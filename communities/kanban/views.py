@@ -14,13 +14,12 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from maillage.communities.community.queries import community_by_slug
 from maillage.communities.kanban import operations, queries
 from maillage.communities.kanban.blueprint import blueprint
 from maillage.communities.kanban.forms import STATUS_LABELS, TaskForm
 from maillage.communities.kanban.models import Status
 from maillage.communities.kanban.operations import MODULE, TaskFields
-from maillage.communities.modules import require_module
+from maillage.communities.modules import community_with_module
 from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db, login_manager
@@ -50,10 +49,7 @@ def _helpers() -> dict:
 
 def _community(slug: str):
     """The community, when the viewer may know it exists and its tasks are on (else 404)."""
-    community = community_by_slug(slug)
-    if community is None or not can(current_viewer(), "view", community):
-        abort(404)
-    require_module(community, MODULE)
+    community = community_with_module(slug, MODULE)
     if not can(current_viewer(), "read", community):
         _signed_in()
         raise NotAllowed(REFUSALS["read"])

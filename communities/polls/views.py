@@ -14,8 +14,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from maillage.communities.community.queries import community_by_slug
-from maillage.communities.modules import require_module
+from maillage.communities.modules import community_with_module, require_module
 from maillage.communities.permissions import can
 from maillage.communities.polls import operations, queries
 from maillage.communities.polls.blueprint import blueprint
@@ -50,11 +49,7 @@ REFUSALS = {
 
 def _community(slug: str):
     """The community, when the viewer may know it exists and its polls are on (else 404)."""
-    community = community_by_slug(slug)
-    if community is None or not can(current_viewer(), "view", community):
-        abort(404)
-    require_module(community, MODULE)
-    return community
+    return community_with_module(slug, MODULE)
 
 
 def _readable_community(slug: str):
