@@ -13,16 +13,13 @@ import datetime as dt
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -45,38 +42,16 @@ from maillage.communities.events.operations import (
 from maillage.communities.events.times import TIMEZONE_CHOICES, local_to_utc, zone
 from maillage.communities.posts.forms import markdown_length
 from maillage.platform.errors import OperationError
+from maillage.platform.forms import (
+    LocalDateField,
+    LocalIntegerField,
+    LocalTimeField,
+    collapse_spaces,
+)
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%Hh%M", "%Hh"]
 POLL_SLOT_ROWS = 6
-
-
-class LocalDateField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(
-                _l("Date invalide : utilisez le format JJ/MM/AAAA (par exemple 02/04/2026).")
-            ) from exc
-
-
-class LocalTimeField(TimeField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(
-                _l("Heure invalide : utilisez le format HH:MM (par exemple 14:30).")
-            ) from exc
-
-
-class FrenchIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(_l("Indiquez un nombre entier de places.")) from exc
 
 
 class TimezoneField(SelectField):
@@ -97,10 +72,6 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def _collapse(value):
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
 def video_link(_form, field) -> None:
     try:
         field.data = clean_video_url(field.data or "")
@@ -115,7 +86,7 @@ def _title_field():
             DataRequired(message=_l("Le titre est obligatoire.")),
             Length(max=TITLE_MAX, message=_l("Le titre fait %(max)d caractères au plus.")),
         ],
-        filters=[_collapse],
+        filters=[collapse_spaces],
         render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"},
     )
 
@@ -133,7 +104,7 @@ def _place_field():
     return StringField(
         _l("Lieu"),
         validators=[Length(max=PLACE_MAX, message=_l("Le lieu fait %(max)d caractères au plus."))],
-        filters=[_collapse],
+        filters=[collapse_spaces],
         description=_l("Adresse ou salle ; laissez vide pour un événement en ligne."),
         render_kw={"maxlength": PLACE_MAX, "autocomplete": "off"},
     )
@@ -188,8 +159,9 @@ class EventForm(FlaskForm):
     timezone = _timezone_field()
     place = _place_field()
     video_url = _video_field()
-    capacity = FrenchIntegerField(
+    capacity = LocalIntegerField(
         _l("Nombre de places"),
+        invalid_message=_l("Indiquez un nombre entier de places."),
         validators=[
             Optional(),
             NumberRange(
@@ -320,8 +292,9 @@ class SlotChoiceField(RadioField):
 
 class ClosePollForm(FlaskForm):
     slot = SlotChoiceField(_l("Créneau retenu"), coerce=int, choices=[])
-    capacity = FrenchIntegerField(
+    capacity = LocalIntegerField(
         _l("Nombre de places (facultatif)"),
+        invalid_message=_l("Indiquez un nombre entier de places."),
         validators=[
             Optional(),
             NumberRange(

@@ -4,33 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from maillage.communities.kanban.models import Status
 from maillage.communities.kanban.operations import TITLE_MAX
 from maillage.communities.posts.forms import markdown_length
+from maillage.platform.forms import LocalDateField, collapse_spaces
 
 STATUS_LABELS = {
     Status.TODO: _l("À faire"),
     Status.DOING: _l("En cours"),
     Status.DONE: _l("Terminé"),
 }
-
-
-def _collapse(value):
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-class FrenchDateField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(
-                _l("Date invalide : utilisez le format JJ/MM/AAAA (par exemple 02/04/2026).")
-            ) from exc
 
 
 def _person_id(value) -> int | None:
@@ -64,7 +51,7 @@ class StatusField(SelectField):
 class TaskForm(FlaskForm):
     title = StringField(
         _l("Titre"),
-        filters=[_collapse],
+        filters=[collapse_spaces],
         validators=[
             DataRequired(message=_l("Le titre de la tâche est obligatoire.")),
             Length(max=TITLE_MAX, message=_l("Le titre fait %(max)d caractères au plus.")),
@@ -78,7 +65,7 @@ class TaskForm(FlaskForm):
         render_kw={"rows": 5},
     )
     assignee = AssigneeField(_l("Personne chargée de la tâche"), choices=[], coerce=_person_id)
-    due_on = FrenchDateField(
+    due_on = LocalDateField(
         _l("Échéance (facultative)"),
         format=["%Y-%m-%d", "%d/%m/%Y"],
         validators=[Optional()],

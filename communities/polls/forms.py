@@ -12,15 +12,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -40,46 +37,20 @@ from maillage.communities.polls.operations import (
 )
 from maillage.communities.posts.forms import markdown_length
 from maillage.platform.errors import OperationError
+from maillage.platform.forms import (
+    LocalDateField,
+    LocalIntegerField,
+    LocalTimeField,
+    collapse_spaces,
+)
 
 NAMED, ANONYMOUS = "named", "anonymous"
-
-
-def _collapse(value):
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-class FrenchDateField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(
-                _l("Date invalide : utilisez le format JJ/MM/AAAA (par exemple 02/04/2026).")
-            ) from exc
-
-
-class FrenchTimeField(TimeField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(
-                _l("Heure invalide : utilisez le format HH:MM (par exemple 18:00).")
-            ) from exc
-
-
-class FrenchIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(_l("Indiquez un nombre entier.")) from exc
 
 
 class QuestionForm(Form):
     text = StringField(
         _l("Intitulé de la question"),
-        filters=[_collapse],
+        filters=[collapse_spaces],
         validators=[
             Length(max=QUESTION_MAX, message=_l("Une question fait %(max)d caractères au plus."))
         ],
@@ -91,7 +62,7 @@ class QuestionForm(Form):
         render_kw={"rows": 5},
     )
     multiple = BooleanField(_l("Plusieurs réponses possibles"))
-    max_choices = FrenchIntegerField(
+    max_choices = LocalIntegerField(
         _l("Nombre maximum de réponses (facultatif)"),
         validators=[
             Optional(),
@@ -116,7 +87,7 @@ class QuestionForm(Form):
 class PollForm(FlaskForm):
     title = StringField(
         _l("Question, ou titre du questionnaire"),
-        filters=[_collapse],
+        filters=[collapse_spaces],
         validators=[
             DataRequired(message=_l("La question (ou le titre) est obligatoire.")),
             Length(max=TITLE_MAX, message=_l("La question fait %(max)d caractères au plus.")),
@@ -151,13 +122,13 @@ class PollForm(FlaskForm):
         ],
         default=ResultsVisibility.ALWAYS,
     )
-    closes_on = FrenchDateField(
+    closes_on = LocalDateField(
         _l("Date de clôture (facultative)"),
         format=["%Y-%m-%d", "%d/%m/%Y"],
         validators=[Optional()],
         description=_l("Heure de Paris. Sans date, le sondage reste ouvert jusqu'à sa clôture."),
     )
-    closes_time = FrenchTimeField(
+    closes_time = LocalTimeField(
         _l("Heure de clôture (facultative)"),
         format=["%H:%M", "%Hh%M", "%Hh"],
         validators=[Optional()],
