@@ -54,3 +54,7 @@ content_deleted = _signals.signal("content-deleted")
 #: according to each one's preferences").  The notifications package decides who really gets
 #: what (preferences, permission to read the object) and how (in-app, e-mail, digest).
 notification_requested = _signals.signal("notification-requested")
+
+#: Someone opened a piece of content's page (analytics: "most read").  sender: the object;
+#: kwargs: community, user (None when anonymous).  Sent by views, never by operations.
+content_viewed = _signals.signal("content-viewed")

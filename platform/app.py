@@ -33,6 +33,10 @@ FEATURE_PACKAGES = (
     "maillage.communities.wiki",
     "maillage.communities.polls",
     "maillage.communities.kanban",
+    "maillage.communities.moderation",
+    "maillage.communities.animation",
+    "maillage.communities.analytics",
+    "maillage.communities.training",
     "maillage.communities.search",
     "maillage.platform.portal",
     "maillage.platform.api",
@@ -47,6 +51,10 @@ FEATURE_PACKAGES = (
     "maillage.auth.directory",
     "maillage.auth.oidc",
     "maillage.auth.ldap",
+    "maillage.federation.transport",
+    "maillage.federation.actors",
+    "maillage.federation.groups",
+    "maillage.federation.outgoing",
 )
 
 #: Modules outside that convention whose import registers subscribers and handlers.

@@ -78,6 +78,8 @@ def app_config(database_url, tmp_path) -> dict:
         "LOG_LEVEL": "WARNING",
         # Real Argon2id, at the lowest cost: the suite hashes hundreds of passwords.
         "PASSWORD_HASH_TIME_COST": 1,
+        # RSA keys of actors are made on first use instead (one test checks creation time).
+        "FEDERATION_GENERATE_KEYS_ON_CREATE": False,
         "PASSWORD_HASH_MEMORY_COST": 1024,
     }
 
