@@ -102,6 +102,18 @@ def defaults(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "FEED_PAGE_SIZE": 20,
         "DIRECTORY_PAGE_SIZE": 24,
+        # Facilitators: the training certificate may be required before someone is made
+        # facilitator or owner of a community.
+        "TRAINING_REQUIRED_FOR_FACILITATOR": False,
+        # Federation (ActivityPub): open, allowlist (the default between administrations) or
+        # denylist; admins refine it on /admin/federation.  Loopback peers are for tests only.
+        "FEDERATION_ENABLED": True,
+        "FEDERATION_MODE": "allowlist",
+        "FEDERATION_ALLOW_LOOPBACK": False,
+        "FEDERATION_GENERATE_KEYS_ON_CREATE": True,
+        "FEDERATION_SIGNATURE_WINDOW": 3600,
+        "FEDERATION_DEAD_AFTER_DAYS": 7,
+        "FEDERATION_MAX_BODY": 1024 * 1024,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
@@ -180,17 +192,28 @@ def validate(config: dict) -> None:
         problems.append("BASE_URL must start with http:// or https://")
     if not config["SQLALCHEMY_DATABASE_URI"].startswith(("sqlite", "postgresql")):
         problems.append("DATABASE_URL must be a SQLite or PostgreSQL URL")
+    if config["FEDERATION_MODE"] not in {"open", "allowlist", "denylist"}:
+        problems.append("FEDERATION_MODE must be open, allowlist or denylist")
     if config["ENV"] == "production":
-        if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
-            problems.append(
-                "production needs MAILLAGE_SECRET_KEY (32 characters or more, not the default)"
-            )
-        if not config["SESSION_COOKIE_SECURE"]:
-            problems.append("production needs secure cookies (MAILLAGE_SESSION_COOKIE_SECURE=true)")
-        if not config["BASE_URL"].startswith("https://"):
-            problems.append("production needs an https:// MAILLAGE_BASE_URL")
+        problems.extend(_production_problems(config))
     if problems:
         raise ConfigError("invalid configuration: " + "; ".join(problems))
+
+
+def _production_problems(config: dict) -> list[str]:
+    """What production refuses: default secrets, plain-HTTP cookies or URLs, test-only knobs."""
+    problems = []
+    if config["FEDERATION_ALLOW_LOOPBACK"]:
+        problems.append("FEDERATION_ALLOW_LOOPBACK is for tests only, never in production")
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+        problems.append(
+            "production needs MAILLAGE_SECRET_KEY (32 characters or more, not the default)"
+        )
+    if not config["SESSION_COOKIE_SECURE"]:
+        problems.append("production needs secure cookies (MAILLAGE_SESSION_COOKIE_SECURE=true)")
+    if not config["BASE_URL"].startswith("https://"):
+        problems.append("production needs an https:// MAILLAGE_BASE_URL")
+    return problems
 
 
 def load(instance_path: Path, overrides: dict | None = None) -> dict:

@@ -78,3 +78,22 @@ def test_production_refuses_cookies_explicitly_made_insecure(tmp_path, monkeypat
 
 def test_development_cookies_work_over_plain_http(tmp_path):
     assert load(tmp_path)["SESSION_COOKIE_SECURE"] is False
+
+
+def test_unknown_federation_mode_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="FEDERATION_MODE"):
+        load(tmp_path, {"FEDERATION_MODE": "everyone"})
+
+
+def test_loopback_federation_is_refused_in_production(tmp_path):
+    settings = {"ENV": "production", "SECRET_KEY": "x" * 40, "BASE_URL": "https://m.gouv.fr"}
+    with pytest.raises(ConfigError, match="LOOPBACK"):
+        load(tmp_path, {**settings, "FEDERATION_ALLOW_LOOPBACK": True})
+
+
+def test_federation_settings_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAILLAGE_FEDERATION_MODE", "open")
+    monkeypatch.setenv("MAILLAGE_FEDERATION_ALLOW_LOOPBACK", "true")
+    config = load(tmp_path)
+    assert config["FEDERATION_MODE"] == "open"
+    assert config["FEDERATION_ALLOW_LOOPBACK"] is True
