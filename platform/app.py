@@ -43,6 +43,7 @@ FEATURE_PACKAGES = (
     "maillage.platform.audit",
     "maillage.platform.outbox",
     "maillage.platform.notifications",
+    "maillage.platform.admin",
     "maillage.auth.local",
     "maillage.auth.tokens",
     "maillage.auth.identities",
