@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.communities.organisations.models import Organisation
@@ -26,6 +26,8 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_trainer: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Helps colleagues adopt the platform; listed per organisation on the help page.
+    is_ambassador: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped to sign the user out of every session (it is part of the login id).
     session_version: Mapped[int] = mapped_column(Integer, default=1)

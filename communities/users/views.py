@@ -28,12 +28,19 @@ def profile(username: str):
     person = queries.user_by_username(username)
     if person is None or not can(viewer, "view", person):
         abort(404)
+    # The training space owns certificates and the ambassador role (read only here).
+    from maillage.communities.training.forms import ConfirmForm
+    from maillage.communities.training.queries import certificates_of
+
     return render_template(
         "users/profile.html",
         person=person,
         communities=queries.visible_communities_of(person, viewer),
         posts=queries.recent_posts_by(person, viewer),
         is_me=viewer is not None and viewer.id == person.id,
+        certificates=certificates_of(person),
+        can_name_ambassadors=can(viewer, "manage_ambassadors"),
+        ambassador_form=ConfirmForm(),
     )
 
 
