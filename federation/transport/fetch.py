@@ -1,0 +1,302 @@
+"""Safe outgoing HTTP for federation: every fetch and delivery goes through here.
+
+A remote server chooses the URLs we request (actor ids, inboxes, object ids, redirects), so each
+request is checked before it leaves, and again after every redirect:
+
+- the scheme is https (plain http only when ``FEDERATION_ALLOW_LOOPBACK`` is set, for tests);
+- the host name is resolved once and *every* address must be public: loopback, private (10/8,
+  172.16/12, 192.168/16, fc00::/7), link-local and cloud metadata (169.254/16, fe80::/10),
+  ``0.0.0.0``/``::``, multicast, carrier-grade NAT, reserved and documentation ranges are refused,
+  including when hidden in IPv4-mapped (``::ffff:127.0.0.1``), NAT64, 6to4 or Teredo addresses.
+  ``FEDERATION_ALLOW_LOOPBACK`` allows 127/8 and ``::1`` only (nothing else private);
+- the connection goes to the address that was checked (no second DNS answer can swap it: the TLS
+  certificate is still checked against the host name);
+- redirects are followed here, at most :data:`MAX_REDIRECTS`, each one checked again;
+- connect and read timeouts, plus an overall deadline while reading the body
+  (``FEDERATION_FETCH_TIMEOUT``, 10 s); bodies are read in chunks and abandoned past
+  ``FEDERATION_MAX_BODY`` bytes (1 MB);
+- :class:`FetchBudget` bounds how many fetches one incoming activity may cause (20).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import time
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+
+from maillage.federation.transport.signatures import ACTIVITY_ACCEPT, sign_request
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 3
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BODY = 1024 * 1024
+USER_AGENT = "Maillage (+ActivityPub)"
+# WebFinger answers in JRD (Mastodon: application/jrd+json), actors and objects in AS2.
+JSON_TYPES = (
+    "application/activity+json",
+    "application/ld+json",
+    "application/json",
+    "application/jrd+json",
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class FetchError(Exception):
+    """A remote request was refused or failed; ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, reason: str, status: int | None = None):
+        super().__init__(reason if status is None else f"{reason} (HTTP {status})")
+        self.reason = reason
+        self.status = status
+
+
+class FetchBudget:
+    """How many remote fetches one piece of work (an incoming activity) may still cause."""
+
+    def __init__(self, limit: int = 20):
+        self.limit = limit
+        self.used = 0
+
+    def spend(self) -> None:
+        if self.used >= self.limit:
+            raise FetchError("fetch budget exhausted")
+        self.used += 1
+
+    def __repr__(self) -> str:
+        return f"<FetchBudget {self.used}/{self.limit}>"
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def _config(key: str, default):
+    from flask import current_app, has_app_context
+
+    return current_app.config.get(key, default) if has_app_context() else default
+
+
+def allow_loopback() -> bool:
+    return bool(_config("FEDERATION_ALLOW_LOOPBACK", False))
+
+
+def max_body() -> int:
+    return int(_config("FEDERATION_MAX_BODY", DEFAULT_MAX_BODY))
+
+
+def timeout() -> float:
+    return float(_config("FEDERATION_FETCH_TIMEOUT", DEFAULT_TIMEOUT))
+
+
+# -- address checks ----------------------------------------------------------------------------
+
+
+def _embedded_ipv4(address) -> ipaddress.IPv4Address | None:
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_allowed(address: str, *, loopback: bool | None = None) -> bool:
+    """May we connect to this IP address?  (``loopback``: defaults to the configuration.)"""
+    loopback = allow_loopback() if loopback is None else loopback
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None and not address_allowed(str(embedded), loopback=loopback):
+        return False
+    if ip.is_loopback:
+        return loopback
+    special = ip.is_multicast or ip.is_private or ip.is_link_local or ip.is_reserved
+    if ip.version == 6:
+        special = special or ip.is_site_local or ip.is_unspecified
+    return ip.is_global and not special
+
+
+def _resolve(host: str, port: int) -> str:
+    """The checked address to connect to; refuse if any address of ``host`` is not allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError(f"cannot resolve {host}") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchError(f"cannot resolve {host}")
+    loopback = allow_loopback()
+    refused = [address for address in addresses if not address_allowed(address, loopback=loopback)]
+    if refused:
+        raise FetchError(f"refused address {refused[0]} for {host}")
+    return addresses[0]
+
+
+def check_url(url: str) -> tuple[str, str, int, str]:
+    """``(scheme, host, port, target)`` of a URL we may request, or raise :class:`FetchError`."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise FetchError("malformed URL") from exc
+    scheme = parts.scheme.lower()
+    if scheme != "https" and not (scheme == "http" and allow_loopback()):
+        raise FetchError(f"refused scheme {scheme or '(none)'}")
+    if not parts.hostname or parts.username or parts.password:
+        raise FetchError("refused URL")
+    port = port or (443 if scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, parts.hostname.lower(), port, target
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+def _pool(scheme: str, host: str, port: int, address: str, seconds: float):
+    limits = urllib3.Timeout(connect=seconds, read=seconds)
+    if scheme == "https":
+        import certifi
+
+        return urllib3.HTTPSConnectionPool(
+            address,
+            port,
+            timeout=limits,
+            retries=False,
+            server_hostname=host,
+            assert_hostname=host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+        )
+    return urllib3.HTTPConnectionPool(address, port, timeout=limits, retries=False)
+
+
+def _request(method: str, url: str, headers: dict[str, str], body: bytes | None):
+    """One checked request; returns ``(response, pool)`` with the body not yet read."""
+    scheme, host, port, target = check_url(url)
+    address = _resolve(host, port)
+    default_port = 443 if scheme == "https" else 80
+    headers = {"User-Agent": USER_AGENT, **headers}
+    headers.setdefault("Host", host if port == default_port else f"{host}:{port}")
+    pool = _pool(scheme, host, port, address, timeout())
+    try:
+        response = pool.urlopen(
+            method,
+            target,
+            body=body,
+            headers=headers,
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        pool.close()
+        raise FetchError(f"network error: {type(exc).__name__}") from exc
+    return response, pool
+
+
+def _read_body(response, limit: int, deadline: float) -> bytes:
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FetchError("response too large")
+    chunks, size = [], 0
+    try:
+        # read1 returns what has arrived: a server dripping bytes meets the deadline.
+        while chunk := response.read1(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise FetchError("response too large")
+            if time.monotonic() > deadline:
+                raise FetchError("timed out")
+            chunks.append(chunk)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise FetchError(f"network error: {type(exc).__name__}") from exc
+    return b"".join(chunks)
+
+
+def _close(response, pool) -> None:
+    response.release_conn()  # never drain an untrusted body: the pool is closed instead
+    pool.close()
+
+
+def fetch_object(
+    url: str,
+    *,
+    signer: tuple[str, str] | None = None,
+    budget: FetchBudget | None = None,
+) -> dict:
+    """GET an ActivityPub document (signed with ``signer = (key_id, private_pem)`` if given)."""
+    if budget is not None:
+        budget.spend()
+    deadline = time.monotonic() + 2 * timeout()
+    for _hop in range(MAX_REDIRECTS + 1):
+        if signer is not None:
+            headers = sign_request("GET", url, None, signer[0], signer[1])
+        else:
+            headers = {"Accept": ACTIVITY_ACCEPT}
+        response, pool = _request("GET", url, headers, None)
+        try:
+            location = response.headers.get("Location")
+            if response.status in {301, 302, 303, 307, 308} and location:
+                url = urljoin(url, location)
+                continue
+            body = _read_body(response, max_body(), deadline)
+        finally:
+            _close(response, pool)
+        return _parse_document(response, body)
+    raise FetchError("too many redirects")
+
+
+def _parse_document(response, body: bytes) -> dict:
+    if response.status != 200:
+        raise FetchError("unexpected answer", status=response.status)
+    content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise FetchError(f"not an ActivityPub document ({content_type or 'no type'})")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise FetchError("invalid JSON") from exc
+    if not isinstance(document, dict):
+        raise FetchError("not a JSON object")
+    return document
+
+
+def post_signed(url: str, body: bytes, key_id: str, private_pem: str) -> tuple[int, dict]:
+    """POST ``body`` signed by ``key_id``; return ``(status, headers)`` (header names lowercased).
+
+    Redirects are not followed (a 3xx comes back as the status).  Raises :class:`FetchError`
+    for a refused destination or a network failure.
+    """
+    headers = sign_request("POST", url, body, key_id, private_pem)
+    response, pool = _request("POST", url, headers, body)
+    try:
+        # Read (and drop) a small answer so the peer sees a complete exchange.
+        _read_body(response, 64 * 1024, time.monotonic() + timeout())
+    except FetchError:
+        pass
+    finally:
+        _close(response, pool)
+    return response.status, {name.lower(): value for name, value in response.headers.items()}
+
+
+def probe(url: str) -> bool:
+    """Does a server answer at ``url``?  (Any HTTP status below 500; for dead-host probes.)"""
+    try:
+        response, pool = _request("GET", url, {"Accept": "application/json"}, None)
+    except FetchError:
+        return False
+    _close(response, pool)
+    return response.status < 500
