@@ -25,6 +25,7 @@ from maillage.communities.community.models import (
 )
 from maillage.communities.posts.models import Comment, Post
 from maillage.communities.users.models import User
+from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
 
 RULES: dict[tuple[type | None, str], Callable] = {}
@@ -68,16 +69,71 @@ def _real_user(user) -> User | None:
 
 
 def roles_of(user: User | None) -> dict[int, str]:
-    """``{community_id: role}`` for ``user``, loaded with one query and cached for the request."""
+    """``{community_id: role}`` for ``user``, loaded with one query and cached for the request.
+
+    The same query tells in which communities the person is muted (see :func:`muted_in`); a
+    membership under an active ban (one a directory sync put back, say) counts as none.
+    """
     if user is None or user.id is None:
         return {}
     cache = g.setdefault("_maillage_roles", {}) if has_app_context() else {}
     if user.id not in cache:
-        rows = db.session.execute(
-            select(Membership.community_id, Membership.role).where(Membership.user_id == user.id)
-        )
-        cache[user.id] = {community_id: role for community_id, role in rows}
+        _load_roles([user.id], cache)
     return cache[user.id]
+
+
+def muted_in(user: User | None) -> frozenset[int]:
+    """Ids of the communities where ``user`` is a member under an active mute (request cache)."""
+    if user is None or user.id is None:
+        return frozenset()
+    roles_of(user)
+    mutes = g.get("_maillage_mutes", {}) if has_app_context() else _load_roles([user.id], {})
+    return mutes.get(user.id, frozenset())
+
+
+def _active_sanction(kind: str):
+    """EXISTS: an active sanction of ``kind`` on the membership row of the outer query."""
+    from maillage.communities.moderation.models import Sanction
+
+    now = utcnow()
+    return (
+        select(Sanction.id)
+        .where(
+            Sanction.user_id == Membership.user_id,
+            Sanction.community_id == Membership.community_id,
+            Sanction.kind == kind,
+            Sanction.lifted_at.is_(None),
+            (Sanction.ends_at.is_(None)) | (Sanction.ends_at > now),
+        )
+        .exists()
+    )
+
+
+def _load_roles(user_ids: list[int], cache: dict) -> dict[int, frozenset[int]]:
+    """Fill ``cache`` with the roles of ``user_ids`` (one query) and the mutes cache with where
+    they are muted; returns the mutes of these users."""
+    loaded: dict[int, dict[int, str]] = {uid: {} for uid in user_ids}
+    mutes: dict[int, set[int]] = {uid: set() for uid in user_ids}
+    rows = db.session.execute(
+        select(
+            Membership.user_id,
+            Membership.community_id,
+            Membership.role,
+            _active_sanction("mute"),
+            _active_sanction("ban"),
+        ).where(Membership.user_id.in_(user_ids))
+    )
+    for user_id, community_id, role, muted, banned in rows:
+        if banned:
+            continue
+        loaded[user_id][community_id] = role
+        if muted:
+            mutes[user_id].add(community_id)
+    cache.update(loaded)
+    frozen = {uid: frozenset(ids) for uid, ids in mutes.items()}
+    if has_app_context():
+        g.setdefault("_maillage_mutes", {}).update(frozen)
+    return frozen
 
 
 #: Users whose memberships one query of :func:`prime_roles` loads.
@@ -92,22 +148,14 @@ def prime_roles(user_ids: list[int]) -> None:
     cache = g.setdefault("_maillage_roles", {})
     missing = [uid for uid in dict.fromkeys(user_ids) if uid not in cache]
     for start in range(0, len(missing), PRIME_CHUNK):
-        chunk = missing[start : start + PRIME_CHUNK]
-        loaded: dict[int, dict[int, str]] = {uid: {} for uid in chunk}
-        rows = db.session.execute(
-            select(Membership.user_id, Membership.community_id, Membership.role).where(
-                Membership.user_id.in_(chunk)
-            )
-        )
-        for user_id, community_id, role in rows:
-            loaded[user_id][community_id] = role
-        cache.update(loaded)
+        _load_roles(missing[start : start + PRIME_CHUNK], cache)
 
 
 def forget_roles(user: User | None) -> None:
-    """Drop the cached roles after a membership change."""
+    """Drop the cached roles (and sanctions) after a membership or sanction change."""
     if user is not None and has_app_context():
-        g.setdefault("_maillage_roles", {}).pop(user.id, None)
+        for key in ("_maillage_roles", "_maillage_mutes", "_maillage_bans"):
+            g.setdefault(key, {}).pop(user.id, None)
 
 
 def role_in(user: User | None, community: Community) -> str | None:
@@ -160,6 +208,13 @@ def _read_community(user, community):
     return community.visibility == Visibility.PUBLIC or role_in(user, community) is not None
 
 
+def _banned(user, community) -> bool:
+    """Under an active ban in ``community`` (asked last in rules: it may cost a query)."""
+    from maillage.communities.moderation.queries import is_banned
+
+    return user is not None and is_banned(user, community)
+
+
 @rule(Community, "join")
 def _join(user, community):
     return (
@@ -168,6 +223,7 @@ def _join(user, community):
         and role_in(user, community) is None
         and community.join_policy == JoinPolicy.OPEN
         and community.visibility != Visibility.SECRET
+        and not _banned(user, community)
     )
 
 
@@ -179,7 +235,14 @@ def _request_join(user, community):
         and role_in(user, community) is None
         and community.join_policy == JoinPolicy.REQUEST
         and community.visibility != Visibility.SECRET
+        and not _banned(user, community)
     )
+
+
+@rule(Community, "accept_invitation")
+def _accept_invitation(user, community):
+    """Whether an invitation to ``community`` may make ``user`` a member (not while banned)."""
+    return user is not None and not _banned(user, community)
 
 
 @rule(Community, "leave")
@@ -199,7 +262,7 @@ def _leave(user, community):
 
 @rule(Community, "post", "comment", "react")
 def _contribute(user, community):
-    return role_in(user, community) in CONTRIBUTING_ROLES
+    return role_in(user, community) in CONTRIBUTING_ROLES and community.id not in muted_in(user)
 
 
 @rule(Community, "manage", "invite", "approve_requests", "manage_members")
@@ -212,9 +275,20 @@ def _transfer_ownership(user, community):
     return role_in(user, community) == Role.OWNER
 
 
-@rule(Community, "moderate")
+@rule(Community, "moderate", "mute")
 def _moderate(user, community):
     return role_in(user, community) in MODERATING_ROLES
+
+
+@rule(Community, "ban", "view_audit")
+def _ban(user, community):
+    """Banning takes a membership away: member management, so facilitators and owners."""
+    return role_in(user, community) in MANAGING_ROLES
+
+
+@rule(Community, "report")
+def _report_in(user, community):
+    return user is not None and can(user, "read", community)
 
 
 @rule(Community, "list_members")
@@ -227,14 +301,60 @@ def _list_members(user, community):
 # -- content -----------------------------------------------------------------------------------
 
 
+def _is_author(user, item) -> bool:
+    return user is not None and item.author_id == user.id
+
+
+def _sees_hidden(user, item, community) -> bool:
+    """A hidden item stays visible to its author (with the reason) and to moderators."""
+    return not item.hidden or _is_author(user, item) or can(user, "moderate", community)
+
+
 @rule(Post, "view")
 def _view_post(user, post):
-    return can(user, "read", post.community)
+    return can(user, "read", post.community) and _sees_hidden(user, post, post.community)
 
 
-@rule(Post, "comment", "react")
-def _act_on_post(user, post):
-    return can(user, "comment", post.community)
+@rule(Post, "comment")
+def _comment_post(user, post):
+    community = post.community
+    return can(user, "comment", community) and (not post.locked or can(user, "moderate", community))
+
+
+@rule(Post, "react")
+def _react_post(user, post):
+    return can(user, "react", post.community)
+
+
+@rule(Post, "report")
+def _report_post(user, post):
+    return not _is_author(user, post) and can(user, "report", post.community) and not post.hidden
+
+
+@rule(Post, "moderate", "hide", "lock")
+def _moderate_post(user, post):
+    return can(user, "moderate", post.community)
+
+
+@rule(Comment, "view")
+def _view_comment(user, comment):
+    post = comment.post
+    return can(user, "view", post) and _sees_hidden(user, comment, post.community)
+
+
+@rule(Comment, "report")
+def _report_comment(user, comment):
+    return (
+        not _is_author(user, comment)
+        and not comment.hidden
+        and can(user, "report", comment.post.community)
+        and can(user, "view", comment.post)
+    )
+
+
+@rule(Comment, "moderate", "hide")
+def _moderate_comment(user, comment):
+    return can(user, "moderate", comment.post.community)
 
 
 @rule(Post, "edit")

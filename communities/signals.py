@@ -58,3 +58,21 @@ notification_requested = _signals.signal("notification-requested")
 #: Someone opened a piece of content's page (analytics: "most read").  sender: the object;
 #: kwargs: community, user (None when anonymous).  Sent by views, never by operations.
 content_viewed = _signals.signal("content-viewed")
+
+#: A reaction was added or taken back.  sender: the Post; kwargs: user, emoji, added (bool)
+reaction_toggled = _signals.signal("reaction-toggled")
+
+#: A moderation decision (federation relays it, notifications tell the author).  sender: the
+#: object acted on (a Post, Comment, Topic, Reply, or the User sanctioned); kwargs: community,
+#: actor, action (``hide``, ``restore``, ``delete``, ``lock``, ``unlock``, ``ban``, ``unban``,
+#: ``mute``, ``unmute``, ``report``), reason (text shown to the author), expires_at (for
+#: sanctions, or None for permanent ones).
+moderation_action = _signals.signal("moderation-action")
+
+#: A member's role changed.  sender: the Membership (with its new role); kwargs: actor,
+#: previous (the former role)
+member_role_changed = _signals.signal("member-role-changed")
+
+#: A pinned announcement was published or unpinned.  sender: the announcement; kwargs:
+#: community, actor, pinned (bool)
+announcement_pinned = _signals.signal("announcement-pinned")

@@ -122,6 +122,8 @@ class InvitedAccountForm(_NewAccountForm):
     )
     password = _password_field(_l("Mot de passe"), "new-password")
     confirm = _confirmation_field()
+    # Shown, and required by the operation, only when the community has a charter.
+    accept_charter = BooleanField(_l("J'ai lu la charte de la communauté et je l'accepte"))
 
 
 class LoginForm(FlaskForm):

@@ -22,7 +22,11 @@ from sqlalchemy import select
 
 from maillage.auth.identities.operations import record_failure
 from maillage.auth.passwords import hash_password, needs_rehash, verify_password
-from maillage.communities.community.operations import accept_invitation, invitation_for_token
+from maillage.communities.community.operations import (
+    CHARTER_REQUIRED,
+    accept_invitation,
+    invitation_for_token,
+)
 from maillage.communities.organisations.models import Organisation
 from maillage.communities.users.models import User
 from maillage.communities.users.operations import (
@@ -148,6 +152,7 @@ def create_invited_account(
     display_name: str,
     password: str,
     organisation: Organisation | None,
+    accept_charter: bool | None = None,
 ) -> User:
     """Create the local account an invitation link offers and accept the invitation with it;
     the caller commits (account, membership and the spent invitation go together or not at all).
@@ -160,11 +165,13 @@ def create_invited_account(
     invitation = invitation_for_token(token)
     if invitation is None:
         raise InvitationGone(INVITATION_GONE)
+    if invitation.community.charter and accept_charter is False:
+        raise OperationError(CHARTER_REQUIRED)  # checked before anything is created
     user = create_user(username, display_name, invitation.email, password, organisation)
     user.email_verified_at = utcnow()
     record(user, "auth.account_created", user, provider="local", invitation=invitation.id)
     try:
-        accept_invitation(token, user)
+        accept_invitation(token, user, accept_charter)
     except OperationError as exc:  # another click spent it first
         raise InvitationGone(INVITATION_GONE) from exc
     mail_user(

@@ -296,6 +296,7 @@ def _create_invited_account(form: InvitedAccountForm, token: str, community):
                 form.display_name.data,
                 form.password.data,
                 form.organisation.organisation,
+                accept_charter=bool(form.accept_charter.data) if community.charter else None,
             )
             db.session.commit()
         except IntegrityError:

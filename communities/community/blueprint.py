@@ -4,4 +4,5 @@ blueprint = Blueprint(
     "community", "maillage.communities.community.views", template_folder="templates"
 )
 
-from maillage.communities.community import views  # noqa: E402,F401 - registers the routes
+# Registers the routes.
+from maillage.communities.community import console_views, views  # noqa: E402,F401

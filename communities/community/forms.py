@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     EmailField,
     RadioField,
     SearchField,
@@ -66,7 +68,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CommunitySettingsForm(FlaskForm):
+class _CommunityFieldsForm(FlaskForm):
     name = StringField(
         _l("Nom de la communauté"),
         filters=[_strip],
@@ -105,6 +107,33 @@ class CommunitySettingsForm(FlaskForm):
     )
 
 
+TEXT_SETTING_MAX = 20000
+
+
+class CommunitySettingsForm(_CommunityFieldsForm):
+    welcome_message = TextAreaField(
+        _l("Message de bienvenue (Markdown)"),
+        validators=[
+            Length(max=TEXT_SETTING_MAX, message=_l("Ce texte fait %(max)d caractères au plus."))
+        ],
+        description=_l(
+            "Envoyé à chaque nouveau membre (notification et e-mail). Laissez vide pour ne rien "
+            "envoyer."
+        ),
+        render_kw={"rows": 5},
+    )
+    charter = TextAreaField(
+        _l("Charte de la communauté (Markdown)"),
+        validators=[
+            Length(max=TEXT_SETTING_MAX, message=_l("Ce texte fait %(max)d caractères au plus."))
+        ],
+        description=_l(
+            "Si elle est remplie, chaque personne qui rejoint la communauté doit l'accepter."
+        ),
+        render_kw={"rows": 8},
+    )
+
+
 def _module_choices() -> list[tuple[str, object]]:
     return [(module.key, module.label) for module in MODULES]
 
@@ -118,7 +147,7 @@ class CommunityModulesForm(FlaskForm):
     )
 
 
-class CommunityForm(CommunitySettingsForm):
+class CommunityForm(_CommunityFieldsForm):
     slug = StringField(
         _l("Adresse web"),
         filters=[_slug_filter],
@@ -170,7 +199,13 @@ class DirectoryFilterForm(FlaskForm):
         }
 
 
-class RequestJoinForm(FlaskForm):
+class CharterForm(FlaskForm):
+    """The charter checkbox of the join, request and invitation forms."""
+
+    accept_charter = BooleanField(_l("J'accepte la charte de la communauté"))
+
+
+class RequestJoinForm(CharterForm):
     message = TextAreaField(
         _l("Message aux animateurs (facultatif)"),
         filters=[_strip],
@@ -219,5 +254,69 @@ class RoleForm(FlaskForm):
     role = SelectField(
         _l("Rôle"),
         choices=_choices(labels.ROLES),
+        invalid_choice_message=INVALID_CHOICE,
+    )
+
+
+class MemberFilterForm(FlaskForm):
+    """The members page's filters, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    organisation = SelectField(_l("Organisation"), default="")
+    kind = SelectField(
+        _l("Type d'organisation"),
+        choices=_choices({"": _l("Tous les types"), **labels.ORGANISATION_KINDS}),
+        default="",
+    )
+    role = SelectField(
+        _l("Rôle"), choices=_choices({"": _l("Tous les rôles"), **labels.ROLES}), default=""
+    )
+    activity = SelectField(
+        _l("Activité"),
+        choices=_choices(
+            {
+                "": _l("Toutes"),
+                "active30": _l("Actifs ces 30 derniers jours"),
+                "dormant90": _l("Sans visite depuis plus de 90 jours"),
+            }
+        ),
+        default="",
+    )
+
+    def filters(self):
+        """The valid filters only: an unknown value is ignored, not an error page."""
+        from maillage.communities.community.queries import MemberFilters
+
+        self.validate()
+        organisation = self.organisation.data if not self.organisation.errors else ""
+        return MemberFilters(
+            organisation=int(organisation) if organisation and organisation.isdigit() else None,
+            kind=(self.kind.data or "") if not self.kind.errors else "",
+            role=(self.role.data or "") if not self.role.errors else "",
+            activity=(self.activity.data or "") if not self.activity.errors else "",
+        )
+
+
+class BulkInviteForm(FlaskForm):
+    addresses = TextAreaField(
+        _l("Adresses e-mail, une par ligne"),
+        description=_l(
+            "Ou collez un CSV avec une colonne « email » (et une colonne « role » facultative)."
+        ),
+        render_kw={"rows": 10, "spellcheck": "false", "autocomplete": "off"},
+    )
+    file = FileField(
+        _l("Ou un fichier CSV"),
+        description=_l(
+            "Une colonne « email », une colonne « role » facultative ; 500 lignes au plus."
+        ),
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"},
+    )
+    role = SelectField(
+        _l("Rôle par défaut"),
+        choices=_choices({role: labels.ROLES[role] for role in labels.INVITATION_ROLES}),
+        default=Role.MEMBER,
         invalid_choice_message=INVALID_CHOICE,
     )

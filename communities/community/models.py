@@ -86,6 +86,9 @@ class Community(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Module keys (communities.modules) the facilitators switched off; new modules start on.
     disabled_modules: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Markdown sources: sent to each new member / accepted by each person who joins (if set).
+    welcome_message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    charter: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organisation: Mapped[Organisation | None] = relationship()
     topics: Mapped[list[Topic]] = relationship(secondary=community_topics, order_by=Topic.name)
@@ -105,6 +108,8 @@ class Membership(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Created by a directory group (auth.directory); removed when no group grants it any more.
     via_directory: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # When the person ticked "J'accepte la charte" (None: no charter when they joined).
+    charter_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     user: Mapped[User] = relationship()
@@ -138,6 +143,8 @@ class JoinRequest(db.Model):
     decision_message: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The charter was accepted with the request; the membership keeps this time on approval.
+    charter_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -163,9 +170,18 @@ class Invitation(db.Model):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
     invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+
+    def state(self, now: dt.datetime | None = None) -> str:
+        """``pending``, ``accepted``, ``revoked`` or ``expired``."""
+        if self.used_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at < (now or utcnow()) else "pending"
 
     def __repr__(self) -> str:
         return f"<Invitation {self.email!r}->{self.community_id}>"

@@ -150,6 +150,9 @@ def _unguessable(slug: str) -> str:
     return f"{base}-{secrets.token_hex(4)}"
 
 
+TEXT_SETTING_MAX = 20000
+
+
 def update_settings(
     community: Community,
     actor: User,
@@ -158,23 +161,30 @@ def update_settings(
     visibility: str,
     join_policy: str,
     topics: list[Topic],
+    welcome_message: str | None = None,
+    charter: str | None = None,
 ) -> Community:
+    """Change the settings; ``welcome_message``/``charter`` None leave them as they are."""
     _require(actor, "manage", community)
     _validate_settings(name, description, visibility, join_policy)
-    changes = {
-        key: value
-        for key, value in {
-            "name": name.strip(),
-            "description": description,
-            "visibility": visibility,
-            "join_policy": join_policy,
-        }.items()
-        if getattr(community, key) != value
+    values = {
+        "name": name.strip(),
+        "description": description,
+        "visibility": visibility,
+        "join_policy": join_policy,
     }
+    for key, value in (("welcome_message", welcome_message), ("charter", charter)):
+        if value is not None:
+            if len(value) > TEXT_SETTING_MAX:
+                raise OperationError(
+                    _l("Ce texte fait %(n)d caractères au plus."), n=TEXT_SETTING_MAX
+                )
+            values[key] = value.strip()
+    changes = {key: value for key, value in values.items() if getattr(community, key) != value}
     for key, value in changes.items():
         setattr(community, key, value)
     community.topics = topics
-    record(actor, "community.update", community, changed=sorted(changes))
+    record(actor, "community.update", community, community=community, changed=sorted(changes))
     signals.community_updated.send(community, actor=actor, changed=set(changes))
     return community
 
@@ -189,7 +199,7 @@ def set_modules(community: Community, actor: User, enabled: list[str]) -> Commun
     disabled = sorted(MODULE_KEYS - set(enabled))
     if disabled != sorted(community.disabled_modules or []):
         community.disabled_modules = disabled
-        record(actor, "community.modules", community, disabled=disabled)
+        record(actor, "community.modules", community, community=community, disabled=disabled)
         signals.community_updated.send(community, actor=actor, changed={"disabled_modules"})
     return community
 
@@ -197,10 +207,14 @@ def set_modules(community: Community, actor: User, enabled: list[str]) -> Commun
 # -- memberships -------------------------------------------------------------------------------
 
 
-def add_membership(community: Community, user: User, role: str) -> Membership:
+def add_membership(
+    community: Community, user: User, role: str, charter_accepted_at: dt.datetime | None = None
+) -> Membership:
     """Add ``user`` with ``role``, keeping the member count; no permission check: joining,
     invitations and the directory sync call it once their own rules said yes."""
-    membership = Membership(community=community, user=user, role=role)
+    membership = Membership(
+        community=community, user=user, role=role, charter_accepted_at=charter_accepted_at
+    )
     try:
         # begin_nested() flushes what is pending first: add the row inside the savepoint.
         with db.session.begin_nested():
@@ -219,12 +233,28 @@ def add_membership(community: Community, user: User, role: str) -> Membership:
     return membership
 
 
-def join(community: Community, user: User) -> Membership:
-    """Join an open community."""
+CHARTER_REQUIRED = _l("Pour rejoindre cette communauté, acceptez sa charte.")
+
+
+def _charter_acceptance(community: Community, accepted: bool | None) -> dt.datetime | None:
+    """When the charter is accepted now (None without charter); refuses a refusal.
+
+    ``accepted`` None means the caller offers no charter checkbox (older callers): nothing is
+    refused and no acceptance is recorded."""
+    if not community.charter or accepted is None:
+        return None
+    if not accepted:
+        raise OperationError(CHARTER_REQUIRED)
+    return utcnow()
+
+
+def join(community: Community, user: User, accept_charter: bool = False) -> Membership:
+    """Join an open community (ticking the charter when it has one)."""
     if not can(user, "join", community):
         raise NotAllowed(_l("Cette communauté n'est pas ouverte à l'adhésion libre."))
-    membership = add_membership(community, user, Role.MEMBER)
-    record(user, "community.join", community)
+    accepted_at = _charter_acceptance(community, accept_charter)
+    membership = add_membership(community, user, Role.MEMBER, accepted_at)
+    record(user, "community.join", community, community=community)
     return membership
 
 
@@ -279,14 +309,43 @@ def change_role(community: Community, actor: User, member: User, role: str) -> M
         raise Conflict(_l("La communauté doit garder au moins un propriétaire."))
     if Role.OWNER in (role, membership.role) and not can(actor, "transfer_ownership", community):
         raise NotAllowed(_l("Seul un propriétaire peut nommer ou retirer un propriétaire."))
+    if role in (Role.FACILITATOR, Role.OWNER) and role != membership.role:
+        _require_certificate(member)
     previous = membership.role
     if demoting_owner:
         _demote_keeping_an_owner(community, membership, role)
     else:
         membership.role = role
     forget_roles(member)
-    record(actor, "community.role_change", community, user=member.id, previous=previous, role=role)
+    record(
+        actor,
+        "community.role_change",
+        community,
+        community=community,
+        user=member.id,
+        previous=previous,
+        role=role,
+    )
     return membership
+
+
+def _require_certificate(member: User) -> None:
+    """With ``TRAINING_REQUIRED_FOR_FACILITATOR``, only certified people facilitate or own."""
+    if not current_app.config.get("TRAINING_REQUIRED_FOR_FACILITATOR"):
+        return
+    try:
+        from maillage.communities.training.queries import has_facilitator_certificate
+    except ImportError:  # the training space is not installed: nobody is certified
+        certified = False
+    else:
+        certified = has_facilitator_certificate(member)
+    if not certified:
+        raise OperationError(
+            _l(
+                "%(name)s doit d'abord obtenir le certificat d'animateur (espace de formation).",
+                name=member.display_name,
+            )
+        )
 
 
 class _NoOwnerLeftError(Exception):
@@ -327,20 +386,25 @@ def remove_member(community: Community, actor: User, member: User) -> None:
     if membership.role == Role.OWNER:
         raise Conflict(_l("Un propriétaire ne peut pas être retiré ; changez d'abord son rôle."))
     remove_membership(community, member)
-    record(actor, "community.remove_member", community, user=member.id)
+    record(actor, "community.remove_member", community, community=community, user=member.id)
 
 
 # -- join requests -----------------------------------------------------------------------------
 
 
-def request_to_join(community: Community, user: User, message: str = "") -> JoinRequest:
+def request_to_join(
+    community: Community, user: User, message: str = "", accept_charter: bool | None = False
+) -> JoinRequest:
     if not can(user, "request_join", community):
         raise NotAllowed(_l("Cette communauté n'accepte pas de demande d'adhésion."))
     if len(message) > 2000:
         raise OperationError(_l("Le message fait 2 000 caractères au plus."))
+    accepted_at = _charter_acceptance(community, accept_charter)
     if pending_request(community, user) is not None:
         raise Conflict(_l("Votre demande est déjà en attente."))
-    join_request = JoinRequest(community=community, user=user, message=message.strip())
+    join_request = JoinRequest(
+        community=community, user=user, message=message.strip(), charter_accepted_at=accepted_at
+    )
     try:
         # begin_nested() flushes what is pending first: add the request inside the savepoint.
         with db.session.begin_nested():
@@ -374,13 +438,15 @@ def decide_request(
     join_request.decided_by_id, join_request.decided_at = actor.id, utcnow()
     join_request.decision_message = message.strip()[:2000]
     if approve and membership_of(community, join_request.user) is None:
-        add_membership(community, join_request.user, Role.MEMBER)
+        add_membership(community, join_request.user, Role.MEMBER, join_request.charter_accepted_at)
     record(
         actor,
         "community.join_request_decided",
         community,
+        community=community,
         user=join_request.user_id,
         approved=approve,
+        message=bool(join_request.decision_message),
     )
     _mail_decision(join_request)
 
@@ -437,7 +503,7 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
-    record(actor, "community.invite", community, email=email, role=role)
+    record(actor, "community.invite", community, community=community, email=email, role=role)
     url = f"{current_app.config['BASE_URL']}/invitations/{token}"
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("Invitation à rejoindre « %(name)s »", name=community.name)
@@ -475,6 +541,8 @@ def lookup_invitation(token: str) -> tuple[Invitation | None, str]:
         return None, "unknown"
     if invitation.used_at is not None:
         return invitation, "used"
+    if invitation.revoked_at is not None:
+        return invitation, "revoked"
     if invitation.expires_at < utcnow():
         return invitation, "expired"
     return invitation, "valid"
@@ -485,7 +553,7 @@ def invitation_for_token(token: str) -> Invitation | None:
     invitation = db.session.scalar(
         select(Invitation).where(Invitation.token_hash == _token_hash(token))
     )
-    if invitation is None or invitation.used_at is not None or invitation.expires_at < utcnow():
+    if invitation is None or invitation.state() != "pending":
         return None
     return invitation
 
@@ -503,24 +571,36 @@ def invitation_is_for(invitation: Invitation, user: User) -> bool:
     return email.casefold() == invitation.email.casefold()
 
 
-def accept_invitation(token: str, user: User) -> Membership:
+INVITATION_GONE = _l("Cette invitation n'est plus valable (expirée, retirée ou déjà utilisée).")
+
+
+def accept_invitation(token: str, user: User, accept_charter: bool | None = None) -> Membership:
+    """Accept an invitation.  ``accept_charter``: the person's answer to the charter checkbox;
+    None for callers that show no charter (then no acceptance is recorded)."""
     invitation = invitation_for_token(token)
     if invitation is None:
-        raise OperationError(_l("Cette invitation n'est plus valable (expirée ou déjà utilisée)."))
+        raise OperationError(INVITATION_GONE)
+    if not can(user, "accept_invitation", invitation.community):
+        raise NotAllowed(_l("Vous êtes exclu·e de cette communauté pour le moment."))
     if not invitation_is_for(invitation, user):
         raise NotAllowed(_l("Cette invitation a été envoyée à une autre adresse e-mail."))
+    community = invitation.community
+    membership = membership_of(community, user)
+    accepted_at = _charter_acceptance(community, accept_charter) if membership is None else None
     # Mark used in the same statement that checks it, so two clicks cannot both succeed.
     claimed = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
         .values(used_at=utcnow(), used_by_id=user.id)
     ).rowcount
     if not claimed:
-        raise OperationError(_l("Cette invitation n'est plus valable (expirée ou déjà utilisée)."))
-    community = invitation.community
-    membership = membership_of(community, user)
+        raise OperationError(INVITATION_GONE)
     if membership is None:
-        membership = add_membership(community, user, invitation.role)
+        membership = add_membership(community, user, invitation.role, accepted_at)
     elif ROLE_RANK.get(invitation.role, 0) > ROLE_RANK.get(membership.role, 0):
         previous, membership.role = membership.role, invitation.role
         forget_roles(user)
@@ -535,3 +615,32 @@ def accept_invitation(token: str, user: User) -> Membership:
         )
     record(user, "community.invitation_accepted", community, invitation=invitation.id)
     return membership
+
+
+def revoke_invitation(invitation: Invitation, actor: User) -> Invitation:
+    """Withdraw a pending invitation: its link stops working."""
+    community = invitation.community
+    _require(actor, "invite", community)
+    if invitation.state() != "pending":
+        raise Conflict(_l("Seule une invitation en attente peut être retirée."))
+    revoked = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if not revoked:  # accepted at the same moment
+        raise Conflict(_l("Seule une invitation en attente peut être retirée."))
+    db.session.refresh(invitation)
+    record(
+        actor,
+        "community.invitation_revoked",
+        community,
+        community=community,
+        invitation=invitation.id,
+        email=invitation.email,
+    )
+    return invitation

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -174,6 +175,7 @@ def open_invitations(community: Community, limit: int = 100) -> list[Invitation]
             .where(
                 Invitation.community_id == community.id,
                 Invitation.used_at.is_(None),
+                Invitation.revoked_at.is_(None),
                 Invitation.expires_at > utcnow(),
             )
             .options(joinedload(Invitation.invited_by))
@@ -221,3 +223,137 @@ def _newcomer_action(community: Community, viewer: User) -> str:
 
 def all_topics() -> list[Topic]:
     return list(db.session.scalars(select(Topic).order_by(Topic.name)))
+
+
+# -- the facilitator console -------------------------------------------------------------------
+
+#: Activity filters of the members page: (key, days, active?) — "active" means seen within the
+#: last ``days`` days, "dormant" not seen (or never) for more than ``days`` days.
+ACTIVITY_FILTERS = {
+    "active30": (30, True),
+    "dormant90": (90, False),
+}
+
+
+@dataclass(frozen=True)
+class MemberFilters:
+    organisation: int | None = None
+    kind: str = ""
+    role: str = ""
+    activity: str = ""
+
+    def active(self) -> dict:
+        values = {
+            "organisation": self.organisation,
+            "kind": self.kind,
+            "role": self.role,
+            "activity": self.activity,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def filtered_members(
+    community: Community,
+    filters: MemberFilters,
+    page: int = 1,
+    per_page: int = 50,
+    now: dt.datetime | None = None,
+) -> tuple[list[Membership], int]:
+    """One page of members matching ``filters`` and their total: two queries."""
+    now = now or utcnow()
+    statement = (
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.community_id == community.id)
+    )
+    if filters.organisation:
+        statement = statement.where(User.organisation_id == filters.organisation)
+    if filters.kind:
+        statement = statement.where(
+            User.organisation_id.in_(
+                select(Organisation.id).where(Organisation.kind == filters.kind)
+            )
+        )
+    if filters.role:
+        statement = statement.where(Membership.role == filters.role)
+    if filters.activity in ACTIVITY_FILTERS:
+        days, active = ACTIVITY_FILTERS[filters.activity]
+        since = now - dt.timedelta(days=days)
+        if active:
+            statement = statement.where(User.last_seen_at >= since)
+        else:
+            statement = statement.where((User.last_seen_at.is_(None)) | (User.last_seen_at < since))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = db.session.scalars(
+        statement.options(joinedload(Membership.user).joinedload(User.organisation))
+        .order_by(
+            Membership.role != Role.OWNER,
+            Membership.role != Role.FACILITATOR,
+            Membership.created_at,
+            Membership.id,
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(items.unique()), total
+
+
+def member_organisations(community: Community) -> list[Organisation]:
+    """The organisations the members belong to (the members page's filter)."""
+    ids = (
+        select(User.organisation_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community.id)
+    )
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)
+        )
+    )
+
+
+INVITATION_STATES = ("pending", "accepted", "expired", "revoked")
+
+
+def invitations(
+    community: Community,
+    state: str = "",
+    page: int = 1,
+    per_page: int = 50,
+    now: dt.datetime | None = None,
+) -> tuple[list[Invitation], int]:
+    """Invitations of ``community`` (all, or in one state), the most recent first, and total."""
+    now = now or utcnow()
+    statement = select(Invitation).where(Invitation.community_id == community.id)
+    conditions = {
+        "pending": (
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        ),
+        "accepted": (Invitation.used_at.is_not(None),),
+        "revoked": (Invitation.used_at.is_(None), Invitation.revoked_at.is_not(None)),
+        "expired": (
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at <= now,
+        ),
+    }
+    if state in conditions:
+        statement = statement.where(*conditions[state])
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    items = db.session.scalars(
+        statement.options(joinedload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(items), total
+
+
+def invitation_in(community: Community, invitation_id: int) -> Invitation | None:
+    return db.session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.community_id == community.id)
+        .options(joinedload(Invitation.community))
+    )

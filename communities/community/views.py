@@ -28,12 +28,14 @@ from sqlalchemy import select
 from maillage.communities.community import labels, operations, queries
 from maillage.communities.community.blueprint import blueprint
 from maillage.communities.community.forms import (
+    CharterForm,
     CommunityForm,
     CommunityModulesForm,
     CommunitySettingsForm,
     DecisionForm,
     DirectoryFilterForm,
     InviteForm,
+    MemberFilterForm,
     RequestJoinForm,
     RoleForm,
 )
@@ -60,6 +62,14 @@ REQUESTS_PAGE_SIZE = 50
 @blueprint.context_processor
 def _labels() -> dict:
     return labels.template_context()
+
+
+@blueprint.app_template_global("console_sections")
+def _console_sections(community: Community) -> list:
+    """The console sections the viewer may open (the community menu links to the console)."""
+    from maillage.communities.console import console_sections_for
+
+    return console_sections_for(current_viewer(), community)
 
 
 def _visible_community(slug: str) -> Community:
@@ -173,6 +183,7 @@ def _membership_context(community: Community, request_form=None) -> dict:
         "community": community,
         "membership": status,
         "request_form": request_form,
+        "charter_form": CharterForm(),
         "post_form": PostForm() if can(viewer, "post", community) else None,
         "login_url": url_for("auth.login", next=url_for(".show", slug=community.slug)),
     }
@@ -215,8 +226,9 @@ def _membership_refused(community: Community, request_form=None):
 def join(slug: str):
     community = _visible_community(slug)
     could_read = can(current_viewer(), "read", community)
+    form = CharterForm()
     with flash_operation_errors():
-        operations.join(community, current_viewer())
+        operations.join(community, current_viewer(), accept_charter=bool(form.accept_charter.data))
         db.session.commit()
         flash(_("Bienvenue ! Vous êtes membre de « %(name)s ».", name=community.name), "success")
         return _membership_done(community, could_read)
@@ -246,7 +258,12 @@ def request_join(slug: str):
     if not form.validate_on_submit():
         return _membership_refused(community, form)
     with flash_operation_errors(form):
-        operations.request_to_join(community, current_viewer(), form.message.data or "")
+        operations.request_to_join(
+            community,
+            current_viewer(),
+            form.message.data or "",
+            accept_charter=bool(form.accept_charter.data),
+        )
         db.session.commit()
         flash(
             _("Votre demande est transmise aux animateurs. Vous recevrez leur réponse par e-mail."),
@@ -273,19 +290,43 @@ def _render_members(community: Community, status: int = 200):
     viewer = current_viewer()
     page = page_number()
     may_transfer = can(viewer, "transfer_ownership", community)
+    manages = can(viewer, "manage_members", community)
     roles = [
         (role, label) for role, label in labels.ROLES.items() if role != Role.OWNER or may_transfer
     ]
+    filter_form, active = None, {}
+    if manages:  # last visits and filters are facilitators' tools
+        filter_form = MemberFilterForm(request.args)
+        filter_form.organisation.choices = [
+            ("", _("Toutes")),
+            *(
+                (str(organisation.id), organisation.name)
+                for organisation in queries.member_organisations(community)
+            ),
+        ]
+        if not may_transfer:  # owners are listed first anyway; keep the role menus alike
+            filter_form.role.choices = [
+                choice for choice in filter_form.role.choices if choice.value != Role.OWNER
+            ]
+        filters = filter_form.filters()
+        active = filters.active()
+        memberships, total = queries.filtered_members(community, filters, page, MEMBERS_PAGE_SIZE)
+    else:
+        memberships = queries.members(community, page, MEMBERS_PAGE_SIZE)
+        total = community.member_count
     return render_template(
         "community/members.html",
         community=community,
-        memberships=queries.members(community, page, MEMBERS_PAGE_SIZE),
+        memberships=memberships,
+        total=total,
+        filter_form=filter_form,
+        filtered=bool(active),
         mix=queries.organisation_mix([community.id]).get(community.id, {}),
-        manages=can(viewer, "manage_members", community),
+        manages=manages,
         may_transfer=may_transfer,
         role_choices=roles,
         pagination=_pagination(
-            ".members", page, community.member_count, MEMBERS_PAGE_SIZE, slug=community.slug
+            ".members", page, total, MEMBERS_PAGE_SIZE, slug=community.slug, **active
         ),
     ), status
 
@@ -440,6 +481,14 @@ INVITATION_PROBLEMS = {
             "le compte de cette adresse, ou demandez une nouvelle invitation."
         ),
     ),
+    "revoked": (
+        410,
+        _l("Invitation retirée"),
+        _l(
+            "Cette invitation a été retirée par les animateurs de la communauté. "
+            "Contactez-les si vous pensez qu'il s'agit d'une erreur."
+        ),
+    ),
     "expired": (
         410,
         _l("Invitation expirée"),
@@ -488,17 +537,23 @@ def accept_invitation(token: str):
         return _invitation_for_visitor(token, invitation)
     if not operations.invitation_is_for(invitation, viewer):
         return _invitation_problem("other_address")
-    if request.method == "POST":
-        return _accept(token, invitation.community)
     role = roles_of(viewer).get(invitation.community.id)
+    form = CharterForm()
+    if request.method == "POST":
+        needs_charter = role is None and invitation.community.charter
+        if not needs_charter or form.accept_charter.data:
+            return _accept(token, invitation.community, bool(form.accept_charter.data))
+        form.accept_charter.errors = [operations.CHARTER_REQUIRED]
     return _no_store(
         render_template(
             "community/invitation.html",
             invitation=invitation,
+            charter_form=form,
             already_member=role is not None,
             upgrade=role is not None
             and operations.ROLE_RANK[invitation.role] > operations.ROLE_RANK[role],
-        )
+        ),
+        400 if request.method == "POST" else 200,
     )
 
 
@@ -518,9 +573,9 @@ def _invitation_for_visitor(token: str, invitation):
     )
 
 
-def _accept(token: str, community: Community):
+def _accept(token: str, community: Community, accept_charter: bool):
     try:
-        operations.accept_invitation(token, current_viewer())
+        operations.accept_invitation(token, current_viewer(), accept_charter=accept_charter)
     except NotAllowed:
         db.session.rollback()
         return _invitation_problem("other_address")
@@ -571,6 +626,8 @@ def settings(slug: str):
             "visibility": community.visibility,
             "join_policy": community.join_policy,
             "topics": [topic.slug for topic in community.topics],
+            "welcome_message": community.welcome_message,
+            "charter": community.charter,
         }
     )
     if form.validate_on_submit():
@@ -583,6 +640,8 @@ def settings(slug: str):
                 form.visibility.data,
                 form.join_policy.data,
                 operations.topics_by_slug(form.topics.data or []),
+                welcome_message=form.welcome_message.data or "",
+                charter=form.charter.data or "",
             )
             db.session.commit()
             flash(_("Les paramètres sont enregistrés."), "success")

@@ -44,9 +44,19 @@ class DiscussionTopic(db.Model):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The topic's creation or its latest reply (edits do not count).
     last_activity_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When ``locked`` was last set (moderation shows it); ``locked`` stays the flag rules read.
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Moderation: hidden items stay for their author (who sees the reason) and moderators.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     community: Mapped[Community] = relationship()
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
 
     @property
     def answered(self) -> bool:
@@ -74,9 +84,18 @@ class DiscussionReply(db.Model):
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # A reply others quoted stays as a "message supprimé" placeholder, its text erased.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Moderation: hidden items stay for their author (who sees the reason) and moderators.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     topic: Mapped[DiscussionTopic] = relationship(foreign_keys=[topic_id])
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
+
     quoted: Mapped[DiscussionReply | None] = relationship(remote_side=[id])
 
     @property

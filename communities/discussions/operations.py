@@ -197,8 +197,9 @@ def set_locked(topic: DiscussionTopic, actor: User, locked: bool) -> None:
         raise NotAllowed(_l("Seuls les animateurs et modérateurs verrouillent les discussions."))
     _require_module(topic.community)
     if topic.locked != locked:
-        topic.locked = locked
-        record(actor, "discussion.topic.lock" if locked else "discussion.topic.unlock", topic)
+        topic.locked, topic.locked_at = locked, utcnow() if locked else None
+        action = "discussion.topic.lock" if locked else "discussion.topic.unlock"
+        record(actor, action, topic, community=topic.community)
         signals.content_updated.send(topic, community=topic.community, actor=actor)
 
 

@@ -81,7 +81,10 @@ def topic_list(
     Queries: one for the page (topics, authors, read states, new reply counts), one for the
     total, and one for the viewer's "all read" mark when they are a member.
     """
-    statement = select(DiscussionTopic).where(DiscussionTopic.community_id == community.id)
+    # Hidden topics are left out: their author and the moderators reach them by their link.
+    statement = select(DiscussionTopic).where(
+        DiscussionTopic.community_id == community.id, DiscussionTopic.hidden_at.is_(None)
+    )
     if show == UNANSWERED:
         statement = statement.where(DiscussionTopic.answered_reply_id.is_(None))
     tracked = tracks_reading(viewer, community)

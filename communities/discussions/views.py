@@ -15,6 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from maillage.communities import signals
 from maillage.communities.discussions import operations, queries
 from maillage.communities.discussions.blueprint import blueprint
 from maillage.communities.discussions.forms import EditReplyForm, ReplyForm, TopicForm
@@ -195,6 +196,7 @@ def new(slug: str):
 def show(slug: str, topic_id: int):
     topic = _topic(slug, topic_id)
     viewer = current_viewer()
+    signals.content_viewed.send(topic, community=topic.community, user=viewer)
     form = None
     if can(viewer, "reply", topic):
         form = ReplyForm()

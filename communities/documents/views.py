@@ -22,6 +22,7 @@ from flask_babel import ngettext
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from maillage.communities import signals
 from maillage.communities.documents import previews, queries
 from maillage.communities.documents.blueprint import blueprint
 from maillage.communities.documents.filenames import human_size
@@ -335,6 +336,7 @@ def _upload_page(community, form, status: int):
 @blueprint.route("/c/<slug>/documents/<int:document_id>")
 def show(slug: str, document_id: int):
     document = document_or_404(slug, document_id)
+    signals.content_viewed.send(document, community=document.community, user=current_viewer())
     version = document.current_version
     kind = previews.preview_kind(version.type_key) if version else ""
     text = (

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from maillage.communities import signals
 from maillage.communities.events import feeds
 from maillage.communities.events.blueprint import blueprint
 from maillage.communities.events.forms import EventForm
@@ -184,7 +185,9 @@ def permalink(event_id: int):
 
 @blueprint.route("/c/<slug>/events/<int:event_id>")
 def show(slug: str, event_id: int):
-    return render_event_page(event_or_404(slug, event_id))
+    event = event_or_404(slug, event_id)
+    signals.content_viewed.send(event, community=event.community, user=current_viewer())
+    return render_event_page(event)
 
 
 def render_event_page(event, error: str | None = None, status: int = 200):

@@ -31,9 +31,23 @@ class Post(db.Model):
     local: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Moderation: hidden items stay for their author (who sees the reason) and moderators.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A locked post takes no new comments (moderators excepted).
+    locked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     community: Mapped[Community] = relationship()
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_at is not None
 
     def __repr__(self) -> str:
         return f"<Post {self.id} in {self.community_id}>"
@@ -51,9 +65,17 @@ class Comment(db.Model):
     ap_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     local: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moderation: hidden items stay for their author (who sees the reason) and moderators.
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     post: Mapped[Post] = relationship()
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+    @property
+    def hidden(self) -> bool:
+        return self.hidden_at is not None
 
     def __repr__(self) -> str:
         return f"<Comment {self.id} on {self.post_id}>"

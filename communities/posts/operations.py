@@ -15,7 +15,7 @@ from maillage.communities.users.models import User
 from maillage.federation.ids import local_ap_id
 from maillage.platform.audit.operations import record
 from maillage.platform.db import utcnow
-from maillage.platform.errors import NotAllowed, OperationError
+from maillage.platform.errors import Conflict, NotAllowed, OperationError
 from maillage.platform.extensions import db
 from maillage.platform.markdown import MarkdownTooLong, render
 
@@ -92,6 +92,8 @@ def delete_post(post: Post, actor: User) -> None:
 
 def add_comment(post: Post, author: User, body: str) -> Comment:
     if not can(author, "comment", post):
+        if post.locked and can(author, "comment", post.community):
+            raise Conflict(_l("Cette publication est verrouillée : on ne peut plus la commenter."))
         raise NotAllowed(_l("Seuls les membres peuvent commenter."))
     if not body.strip():
         raise OperationError(_l("Le commentaire est vide."))
@@ -132,10 +134,12 @@ def toggle_reaction(post: Post, user: User, emoji: str) -> bool:
         )
     ).rowcount
     if removed:
+        signals.reaction_toggled.send(post, user=user, emoji=emoji, added=False)
         return False
     try:
         with db.session.begin_nested():
             db.session.add(Reaction(post_id=post.id, user_id=user.id, emoji=emoji))
     except IntegrityError:  # the same click arrived twice at once: the reaction is there
-        pass
+        return True
+    signals.reaction_toggled.send(post, user=user, emoji=emoji, added=True)
     return True

@@ -62,7 +62,10 @@ def _post_page(statement, cursor: str | None, limit: int) -> Page:
 
 
 def community_posts(community: Community, cursor: str | None = None, limit: int = 20) -> Page:
-    return _post_page(select(Post).where(Post.community_id == community.id), cursor, limit)
+    """The community's posts; hidden ones are left out (their author and the moderators reach
+    them by their link and the moderation queue)."""
+    statement = select(Post).where(Post.community_id == community.id, Post.hidden_at.is_(None))
+    return _post_page(statement, cursor, limit)
 
 
 def home_feed(viewer: User | None, cursor: str | None = None, limit: int = 20) -> Page:
@@ -79,7 +82,7 @@ def home_feed(viewer: User | None, cursor: str | None = None, limit: int = 20) -
             .exists()
         )
         statement = select(Post).where(public)
-    return _post_page(statement, cursor, limit)
+    return _post_page(statement.where(Post.hidden_at.is_(None)), cursor, limit)
 
 
 def reaction_summary(

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from maillage.communities import signals
 from maillage.communities.community.queries import community_by_slug
 from maillage.communities.permissions import can
 from maillage.communities.posts.blueprint import blueprint
@@ -98,7 +99,21 @@ REFUSALS = {
 
 def _require(action: str, obj) -> None:
     if not can(current_user, action, obj):
-        raise NotAllowed(REFUSALS[action])
+        raise NotAllowed(_refusal(action, obj))
+
+
+def _refusal(action: str, obj):
+    """Why: a mute or a lock says so rather than "only members"."""
+    from maillage.communities.moderation.queries import is_muted
+
+    if action not in ("post", "comment", "react"):
+        return REFUSALS[action]
+    community = obj if action == "post" else obj.community
+    if is_muted(current_viewer(), community):
+        return _l("La modération vous a réduit·e au silence dans cette communauté pour le moment.")
+    if action == "comment" and obj.locked:
+        return _l("Cette publication est verrouillée : on ne peut plus la commenter.")
+    return REFUSALS[action]
 
 
 @contextmanager
@@ -147,6 +162,7 @@ def create(slug: str):
 @blueprint.route("/post/<int:post_id>")
 def show(post_id: int):
     post = _post_or_404(post_id)
+    signals.content_viewed.send(post, community=post.community, user=current_viewer())
     form = CommentForm() if can(current_viewer(), "comment", post) else None
     return _render_post_page(post, form)
 

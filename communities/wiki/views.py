@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from maillage.communities import signals
 from maillage.communities.community.queries import community_by_slug
 from maillage.communities.modules import require_module
 from maillage.communities.permissions import can
@@ -190,6 +191,7 @@ def new(slug: str):
 @blueprint.route("/c/<slug>/wiki/<page_slug>")
 def page(slug: str, page_slug: str):
     community, page = _page_or_404(slug, page_slug)
+    signals.content_viewed.send(page, community=community, user=current_viewer())
     return render_template(
         "wiki/page.html",
         community=community,

@@ -15,6 +15,11 @@ REASON_LABELS = {
     "assigned": _l("Tâche assignée"),
     "poll_closed": _l("Sondage clos"),
     "wiki_edit": _l("Page de wiki modifiée"),
+    "welcome": _l("Bienvenue"),
+    "moderation_hidden": _l("Contenu masqué par la modération"),
+    "moderation_restored": _l("Contenu rétabli"),
+    "moderation_deleted": _l("Contenu supprimé par la modération"),
+    "moderation_sanction": _l("Sanction de la modération"),
 }
 DEFAULT_REASON_LABEL = _l("Notification")
 

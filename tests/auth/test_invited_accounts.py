@@ -215,6 +215,27 @@ def test_bad_input_is_explained_and_nothing_is_stored(
     assert db.session.scalar(select(Invitation.used_at)) is None
 
 
+def test_a_community_charter_is_accepted_with_the_new_account(client, submit, community, link):
+    community.charter = "Bienveillance et **confidentialité**."
+    db.session.commit()
+    assert "Bienveillance et <strong>confidentialité</strong>." in text(
+        client.get(f"{link}/account")
+    )
+
+    refused = create(submit, link)
+    assert refused.status_code == 400
+    assert "Pour rejoindre cette communauté, acceptez sa charte." in text(refused)
+    assert users_with(ADDRESS) == 0
+    assert db.session.scalar(select(Invitation.used_at)) is None
+
+    assert create(submit, link, accept_charter="y").status_code == 303
+    user = db.session.scalar(select(User).where(User.email == ADDRESS))
+    accepted_at = db.session.scalar(
+        select(Membership.charter_accepted_at).where(Membership.user_id == user.id)
+    )
+    assert accepted_at is not None
+
+
 def test_a_taken_username_is_said(client, submit, create_user, link):
     create_user("camille.durand", email="autre@example.org")
     response = create(submit, link)

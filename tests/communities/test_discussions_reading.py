@@ -264,4 +264,4 @@ def test_topic_page_query_count_does_not_grow_with_replies(
         )
     many = queries_for_topic()
     assert many == few
-    assert many <= 12
+    assert many <= 13  # with the reading recorded for analytics

@@ -535,6 +535,7 @@ def test_folder_page_is_paginated_with_a_bounded_number_of_queries(
         create_folder(public, people["marc"], name)
     db.session.commit()
     login_as(people["nina"])
+    client.get("/c/achats/documents")  # today's visits are recorded once (analytics)
 
     with count_queries() as queries:
         first = client.get("/c/achats/documents")
@@ -560,6 +561,7 @@ def test_document_page_queries_do_not_grow_with_its_history(
     document = add_document(public, people["marc"], "suivi.csv", b"a;b\n")
     login_as(people["marc"])
     path = f"/c/achats/documents/{document.id}"
+    client.get(path)  # today's visits are recorded once (analytics)
     with count_queries() as short:
         assert client.get(path).status_code == 200
     for number in range(6):
@@ -569,7 +571,7 @@ def test_document_page_queries_do_not_grow_with_its_history(
     with count_queries() as long:
         page = client.get(path).get_data(as_text=True)
     assert page.count('class="version-item"') == 7
-    assert len(long) == len(short) <= 10
+    assert len(long) == len(short) <= 11  # with the reading recorded for analytics
 
 
 # -- search, signals ---------------------------------------------------------------------------

@@ -73,11 +73,13 @@ def test_post_page_queries_do_not_grow_with_comments_and_reactions(
     many = discussed_post(create_community, create_post, make_people(30), reader)
     if signed_in:
         login_as(reader)
+    client.get(f"/post/{few.id}")  # today's visits are recorded once (analytics)
+    client.get(f"/post/{many.id}")
 
     small = queries_for(client, count_queries, f"/post/{few.id}")
     large = queries_for(client, count_queries, f"/post/{many.id}")
     assert small == large
-    assert large <= 8
+    assert large <= 9  # with the reading recorded for analytics
 
 
 @pytest.mark.parametrize("signed_in", [True, False])
@@ -106,6 +108,7 @@ def test_home_feed_queries_do_not_grow_with_posts(
 
     if signed_in:
         login_as(reader)
+    client.get("/")  # today's visit is recorded once (analytics)
     publish(3)
     small = queries_for(client, count_queries, "/")
     publish(app.config["FEED_PAGE_SIZE"])  # a full page, all different authors and organisations

@@ -473,4 +473,4 @@ def test_the_tree_page_and_a_page_take_a_bounded_number_of_queries(
     with count_queries() as large_page:
         client.get("/c/animateurs/wiki/note-4-4-1")
     assert len(large) == len(small) <= 8, large
-    assert len(large_page) == len(small_page) <= 8, large_page
+    assert len(large_page) == len(small_page) <= 9, large_page  # with the reading recorded
