@@ -24,3 +24,73 @@ KIND_PATHS = {
 def local_ap_id(kind: str, key: str | int) -> str:
     """The canonical URL id of a local object, e.g. ``https://example.org/c/acheteurs``."""
     return f"{current_app.config['BASE_URL']}/{KIND_PATHS[kind]}/{key}"
+
+
+#: The path of the instance actor (an ``Application`` used to sign fetches).
+INSTANCE_ACTOR_PATH = "/actor"
+_NUMERIC_KINDS = frozenset(KIND_PATHS) - {"user", "community"}
+_KINDS_BY_PATH = {path: kind for kind, path in KIND_PATHS.items()}
+
+
+def base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def local_domain() -> str:
+    """Our host as other servers see it (with the port when the base URL has one)."""
+    from urllib.parse import urlsplit
+
+    return urlsplit(base_url()).netloc.lower()
+
+
+def instance_actor_id() -> str:
+    return f"{base_url()}{INSTANCE_ACTOR_PATH}"
+
+
+def domain_of(url: str) -> str:
+    """The host (and port, if any) of ``url``, lowercase; "" when it is not an http(s) URL."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return parts.netloc.lower() if parts.scheme in ("http", "https") else ""
+
+
+def is_local_id(url: str | None) -> bool:
+    """Whether ``url`` names something of this instance (same scheme and host as BASE_URL)."""
+    if not url:
+        return False
+    base = base_url()
+    return url == base or url.startswith(f"{base}/") or url.startswith(f"{base}#")
+
+
+def parse_local_id(url: str | None) -> tuple[str, str | int] | None:
+    """``(kind, key)`` of a local id, e.g. ``("community", "acheteurs")`` or ``("post", 12)``.
+
+    A fragment (``#main-key``) is ignored; ``("instance", "")`` is the instance actor.  Returns
+    None for anything else (another host, another path, a sub-path such as ``/c/x/outbox``).
+    """
+    if not is_local_id(url):
+        return None
+    path = url[len(base_url()) :].split("#", 1)[0].split("?", 1)[0]
+    if path == INSTANCE_ACTOR_PATH:
+        return ("instance", "")
+    parts = path.strip("/").split("/")
+    if len(parts) != 2 or parts[0] not in _KINDS_BY_PATH or not parts[1]:
+        return None
+    kind, key = _KINDS_BY_PATH[parts[0]], parts[1]
+    if kind in _NUMERIC_KINDS:
+        return (kind, int(key)) if key.isdigit() else None
+    return (kind, key)
+
+
+def hostname_of(url: str) -> str:
+    """The host name of ``url`` without port, lowercase (what trust policies list)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""

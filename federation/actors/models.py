@@ -1,0 +1,101 @@
+"""Actors of the federation: our keys, and what we know of remote actors.
+
+``ActorKey`` holds the RSA key pair of a local actor (a user, a community, or the instance actor
+used for signed fetches); the private key never leaves the database.  ``RemoteActor`` is the
+cached actor document of a person or group of another server, linked to its local "shadow" row
+(a ``User`` or ``Community`` with ``local=False``) so the rest of the platform works unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from maillage.communities.community.models import Community
+from maillage.communities.users.models import User
+from maillage.platform.db import UTCDateTime, utcnow
+from maillage.platform.extensions import db
+
+ACTOR_TYPES = ("Person", "Group", "Service", "Application", "Organization")
+
+
+class ActorKey(db.Model):
+    """The key pair of one local actor: exactly one of user, community or the instance."""
+
+    __tablename__ = "actor_keys"
+    __table_args__ = (
+        # One instance actor key at most.
+        Index(
+            "uq_actor_keys_instance",
+            "is_instance",
+            unique=True,
+            sqlite_where=db.text("is_instance = 1"),
+            postgresql_where=db.text("is_instance"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), unique=True
+    )
+    is_instance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    key_id: Mapped[str] = mapped_column(String(600), unique=True)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<ActorKey {self.key_id!r}>"
+
+
+class RemoteActor(db.Model):
+    """The last fetched actor document of a person, group or service of another server."""
+
+    __tablename__ = "remote_actors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ap_id: Mapped[str] = mapped_column(String(500), unique=True)
+    type: Mapped[str] = mapped_column(String(20))
+    preferred_username: Mapped[str] = mapped_column(String(255), default="")
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    inbox: Mapped[str] = mapped_column(String(500), default="")
+    shared_inbox: Mapped[str | None] = mapped_column(String(500))
+    outbox: Mapped[str | None] = mapped_column(String(500))
+    followers: Mapped[str | None] = mapped_column(String(500))
+    featured: Mapped[str | None] = mapped_column(String(500))
+    moderators: Mapped[str | None] = mapped_column(String(500))
+    public_key_id: Mapped[str | None] = mapped_column(String(600), index=True)
+    public_key_pem: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    icon_url: Mapped[str | None] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    community_id: Mapped[int | None] = mapped_column(
+        ForeignKey("communities.id", ondelete="SET NULL"), unique=True
+    )
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    community: Mapped[Community | None] = relationship()
+
+    @property
+    def is_group(self) -> bool:
+        return self.type == "Group"
+
+    @property
+    def handle(self) -> str:
+        """``name@domain``, lowercase: the username/slug of the shadow row."""
+        return f"{self.preferred_username}@{self.domain}".lower()
+
+    def __repr__(self) -> str:
+        return f"<RemoteActor {self.type} {self.ap_id!r}>"

@@ -1,0 +1,370 @@
+"""Writes on actors: key pairs, remote actors and their shadow rows.
+
+Keys are generated on creation (``FEDERATION_GENERATE_KEYS_ON_CREATE``, default True) or lazily on
+first use.  A key used to sign must be stored before the signature leaves: a signature made with
+a key that is then rolled back could never be verified, so the functions that sign
+(``signing_key``) commit a key they had to create.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from maillage.communities.community.models import Community, JoinPolicy, Visibility
+from maillage.communities.users.models import User
+from maillage.federation.actors import queries
+from maillage.federation.actors.documents import ActorError, parse_actor, plain_text, shadow_name
+from maillage.federation.actors.keys import generate_pem_pair
+from maillage.federation.actors.models import ActorKey, RemoteActor
+from maillage.federation.ids import domain_of, hostname_of, instance_actor_id, is_local_id
+from maillage.platform.db import utcnow
+from maillage.platform.extensions import db
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ActorError",
+    "ensure_key",
+    "instance_actor_key",
+    "public_key_for",
+    "remote_actor_for",
+    "resolve_actor",
+    "resolve_handle",
+    "shadow_community",
+    "shadow_user",
+    "signing_key",
+]
+
+# -- keys --------------------------------------------------------------------------------------
+
+
+def ensure_key(obj, *, commit: bool = False) -> ActorKey:
+    """The key pair of a local User or Community, generated (RSA-2048) if it has none yet.
+
+    The new row joins the current transaction; ``commit=True`` commits it at once (use it when
+    the key is about to sign something).  Two requests creating the same key at the same moment
+    end with one key: the loser re-reads the winner's row.
+    """
+    if not isinstance(obj, (User, Community)) or not obj.local:
+        raise ValueError(f"only local users and communities have keys, not {obj!r}")
+    existing = queries.key_of(obj)
+    if existing is not None:
+        return existing
+    public_pem, private_pem = generate_pem_pair()
+    key = ActorKey(
+        user_id=obj.id if isinstance(obj, User) else None,
+        community_id=obj.id if isinstance(obj, Community) else None,
+        key_id=f"{obj.ap_id}#main-key",
+        public_key_pem=public_pem,
+        private_key_pem=private_pem,
+    )
+    return _store_key(key, lambda: queries.key_of(obj), commit)
+
+
+def instance_actor_key(*, commit: bool = True) -> ActorKey:
+    """The instance actor's key pair (``<BASE_URL>/actor``), made on first use and committed."""
+    existing = queries.instance_key()
+    if existing is not None:
+        return existing
+    public_pem, private_pem = generate_pem_pair()
+    key = ActorKey(
+        is_instance=True,
+        key_id=f"{instance_actor_id()}#main-key",
+        public_key_pem=public_pem,
+        private_key_pem=private_pem,
+    )
+    return _store_key(key, queries.instance_key, commit)
+
+
+def _store_key(key: ActorKey, reread, commit: bool) -> ActorKey:
+    try:
+        with db.session.begin_nested():
+            db.session.add(key)
+    except IntegrityError:
+        winner = reread()
+        if winner is None:
+            raise
+        return winner
+    if commit:
+        db.session.commit()
+    return key
+
+
+def signing_key(ap_id: str) -> tuple[str, str]:
+    """``(key_id, private_pem)`` to sign as the local actor ``ap_id`` (user, community or the
+    instance actor).  Raises LookupError for anything else (remote or unknown ids)."""
+    actor = queries.local_actor(ap_id)
+    if actor is None:
+        raise LookupError(f"no local actor {ap_id!r}")
+    if actor == queries.INSTANCE:
+        key = instance_actor_key(commit=True)
+    else:
+        key = ensure_key(actor, commit=True)
+    return key.key_id, key.private_key_pem
+
+
+def public_key_for(key_id: str, refresh: bool = False) -> str | None:
+    """The PEM public key named ``key_id``: ours, a known remote actor's, or fetched.
+
+    ``refresh=True`` (after a failed verification: the remote key may have rotated) fetches the
+    actor document again.  Returns None when the key cannot be found or trusted.
+    """
+    if not isinstance(key_id, str) or not domain_of(key_id):
+        return None
+    if is_local_id(key_id):
+        key = queries.key_by_key_id(key_id)
+        return key.public_key_pem if key is not None else None
+    known = queries.remote_actor_by_key_id(key_id)
+    if known is not None and not refresh:
+        return known.public_key_pem
+    actor_url = known.ap_id if known is not None else key_id.split("#", 1)[0]
+    try:
+        actor = resolve_actor(actor_url, refresh=True)
+    except ActorError as exc:
+        log.info("key %s: actor %s not resolved (%s)", key_id, actor_url, exc.reason)
+        return None
+    return actor.public_key_pem if actor.public_key_id == key_id else None
+
+
+# -- shadows -----------------------------------------------------------------------------------
+
+
+def remote_actor_for(obj) -> RemoteActor | None:
+    """The RemoteActor behind a shadow User or Community (None for local rows)."""
+    return queries.remote_actor_for(obj)
+
+
+def _free_name(model, column, remote_actor: RemoteActor) -> str:
+    """``name@domain`` unless another row already has it (then with a digest of the id)."""
+    args = (remote_actor.preferred_username, remote_actor.domain, remote_actor.ap_id)
+    wanted = shadow_name(*args)
+    taken = db.session.scalar(select(model).where(column == wanted))
+    if taken is None or taken.ap_id == remote_actor.ap_id:
+        return wanted
+    return shadow_name(*args, digest=True)
+
+
+def shadow_user(remote_actor: RemoteActor) -> User:
+    """The local ``User`` (``local=False``) standing for a remote Person/Service/Application,
+    created or brought up to date from the stored document; the caller commits."""
+    user = remote_actor.user or db.session.scalar(
+        select(User).where(User.ap_id == remote_actor.ap_id)
+    )
+    if user is not None and user.local:
+        raise ActorError("a local account has this id")
+    if user is None:
+        user = User(
+            username=_free_name(User, User.username, remote_actor),
+            ap_id=remote_actor.ap_id,
+            local=False,
+            email=None,
+            password_hash=None,
+        )
+        db.session.add(user)
+    user.display_name = (remote_actor.name or remote_actor.preferred_username)[:120]
+    user.bio = plain_text(remote_actor.summary)[:2000]
+    db.session.flush()
+    remote_actor.user = user
+    return user
+
+
+def shadow_community(remote_actor: RemoteActor) -> Community:
+    """The local ``Community`` (``local=False``) standing for a remote Group; the caller
+    commits.  Remote groups we can see are public; one approving followers asks to join."""
+    community = remote_actor.community or db.session.scalar(
+        select(Community).where(Community.ap_id == remote_actor.ap_id)
+    )
+    if community is not None and community.local:
+        raise ActorError("a local community has this id")
+    if community is None:
+        community = Community(
+            slug=_free_name(Community, Community.slug, remote_actor),
+            ap_id=remote_actor.ap_id,
+            local=False,
+            visibility=Visibility.PUBLIC,
+        )
+        db.session.add(community)
+    community.name = (remote_actor.name or remote_actor.preferred_username)[:120]
+    community.description = plain_text(remote_actor.summary)
+    manual = bool((remote_actor.raw or {}).get("manuallyApprovesFollowers"))
+    community.join_policy = JoinPolicy.REQUEST if manual else JoinPolicy.OPEN
+    db.session.flush()
+    remote_actor.community = community
+    return community
+
+
+def _shadow(remote_actor: RemoteActor):
+    if remote_actor.is_group:
+        return shadow_community(remote_actor)
+    return shadow_user(remote_actor)
+
+
+# -- resolution --------------------------------------------------------------------------------
+
+
+def _max_age() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config.get("FEDERATION_ACTOR_MAX_AGE", 86400))
+
+
+def _check_domain_allowed(domain: str) -> None:
+    try:
+        from maillage.federation.transport.policy import domain_allowed
+    except ImportError:  # transport not installed yet: nothing to check against
+        return
+    if not domain_allowed(domain):
+        raise ActorError("instance not allowed")
+
+
+def _instance_signer() -> tuple[str, str]:
+    key = instance_actor_key(commit=True)
+    return key.key_id, key.private_key_pem
+
+
+def fetch_actor_document(url: str, *, budget=None) -> dict:
+    """GET an actor document with a request signed by the instance actor."""
+    from maillage.federation.transport.fetch import FetchError, fetch_object
+
+    try:
+        return fetch_object(url, signer=_instance_signer(), budget=budget)
+    except FetchError as exc:
+        raise ActorError(f"fetch failed: {exc}") from exc
+
+
+def resolve_actor(ap_id: str, *, refresh: bool = False, budget=None, now=None) -> RemoteActor:
+    """The RemoteActor of ``ap_id``, fetched when unknown, stale or ``refresh``; its shadow
+    row is created or updated.  The caller commits.  A stale actor whose fetch fails is
+    returned as it was (a peer down for a while does not make its people unknown)."""
+    if not isinstance(ap_id, str) or not domain_of(ap_id):
+        raise ActorError("not an http(s) id")
+    if is_local_id(ap_id):
+        raise ActorError("a local id is not a remote actor")
+    now = now or utcnow()
+    known = queries.remote_actor_by_ap_id(ap_id)
+    if known is not None and not refresh and now - known.fetched_at < _max_age():
+        return known
+    _check_domain_allowed(hostname_of(ap_id))
+    try:
+        doc, fields = _fetch_and_parse(ap_id, budget)
+    except ActorError:
+        if known is not None and not refresh:
+            return known
+        raise
+    return _store_actor(fields, doc, now)
+
+
+def _fetch_and_parse(url: str, budget) -> tuple[dict, dict]:
+    """The document at ``url``; when it names another id on the same host (an alias, or the
+    key stub some servers serve at a key id), the document at that canonical id instead."""
+    doc = fetch_actor_document(url, budget=budget)
+    canonical = doc.get("id") if isinstance(doc, dict) else None
+    if isinstance(canonical, str) and canonical != url and domain_of(canonical) == domain_of(url):
+        doc = fetch_actor_document(canonical, budget=budget)
+        url = canonical
+    return doc, parse_actor(doc, url)
+
+
+def _store_actor(fields: dict, doc: dict, now) -> RemoteActor:
+    if is_local_id(fields["ap_id"]):
+        raise ActorError("a local id is not a remote actor")
+    actor = queries.remote_actor_by_ap_id(fields["ap_id"])
+    if (
+        actor is not None
+        and actor.type != fields["type"]
+        and actor.is_group != (fields["type"] == "Group")
+    ):
+        raise ActorError("actor changed between person and group")
+    if actor is None:
+        actor = RemoteActor(ap_id=fields["ap_id"])
+        db.session.add(actor)
+    for name, value in fields.items():
+        setattr(actor, name, value)
+    actor.raw = {k: v for k, v in doc.items() if k != "publicKey"} if isinstance(doc, dict) else {}
+    actor.fetched_at = now
+    db.session.flush()
+    _shadow(actor)
+    return actor
+
+
+HANDLE_RE = re.compile(r"^[!@]?(?P<name>[^@\s/]+)@(?P<host>[a-z0-9.\-]+(?::\d+)?)$", re.IGNORECASE)
+
+
+def parse_handle(handle: str) -> tuple[str, str, str | None]:
+    """``(name, host, preferred_type)`` of ``name@host``, ``@name@host`` (a person, as
+    Mastodon writes it), ``!name@host`` (a group, as Lemmy writes it) or ``acct:name@host``."""
+    handle = (handle or "").strip()
+    handle = handle.removeprefix("acct:")
+    match = HANDLE_RE.match(handle)
+    if match is None:
+        raise ActorError("not a handle", message=_bad_handle_message())
+    preferred = {"!": "Group", "@": "Person"}.get(handle[0])
+    return match["name"], match["host"].lower(), preferred
+
+
+def _bad_handle_message():
+    return _l("Indiquez une adresse de la forme nom@instance.exemple ou une URL.")
+
+
+def resolve_handle(handle: str, *, budget=None) -> RemoteActor:
+    """The RemoteActor of a handle (WebFinger, then the actor document) or of an actor URL."""
+    text = (handle or "").strip()
+    if text.startswith(("https://", "http://")):
+        return resolve_actor(text, budget=budget)
+    name, host, preferred = parse_handle(text)
+    return resolve_actor(webfinger_actor_url(name, host, preferred, budget=budget), budget=budget)
+
+
+def _webfinger_scheme(host: str) -> str:
+    """https, except for loopback peers when FEDERATION_ALLOW_LOOPBACK (tests) allows http."""
+    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    loopback = hostname in ("localhost", "[::1]") or hostname.startswith("127.")
+    allowed = current_app.config.get("FEDERATION_ALLOW_LOOPBACK", False)
+    return "http" if loopback and allowed else "https"
+
+
+def webfinger_actor_url(name: str, host: str, preferred: str | None = None, *, budget=None):
+    """The ActivityPub id a WebFinger answer gives for ``acct:name@host``."""
+    from urllib.parse import quote
+
+    from maillage.federation.transport.fetch import FetchError, fetch_object
+
+    url = (
+        f"{_webfinger_scheme(host)}://{host}/.well-known/webfinger"
+        f"?resource={quote(f'acct:{name}@{host}', safe='@:')}"
+    )
+    try:
+        answer = fetch_object(url, budget=budget)
+    except FetchError as exc:
+        raise ActorError(f"webfinger failed: {exc}") from exc
+    links = answer.get("links") if isinstance(answer, dict) else None
+    candidates = [
+        link
+        for link in links or []
+        if isinstance(link, dict)
+        and link.get("rel") == "self"
+        and _is_activity_json(link.get("type"))
+        and isinstance(link.get("href"), str)
+    ]
+    if not candidates:
+        raise ActorError("webfinger without an ActivityPub link")
+    for link in candidates:
+        kind = (link.get("properties") or {}).get("https://www.w3.org/ns/activitystreams#type")
+        if preferred and kind == preferred:
+            return link["href"]
+    return candidates[0]["href"]
+
+
+def _is_activity_json(media_type) -> bool:
+    return isinstance(media_type, str) and (
+        media_type.startswith("application/activity+json")
+        or (
+            media_type.startswith("application/ld+json")
+            and "https://www.w3.org/ns/activitystreams" in media_type
+        )
+    )

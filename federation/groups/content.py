@@ -1,0 +1,261 @@
+"""Create / Update / Delete of posts (Page, Article) and comments (Note) of remote people.
+
+Every object is checked before anything is stored: it comes from its actor's own server
+(object id and ``attributedTo`` of the actor's origin — the Mastodon CVE-2024-23832 class),
+its author is not banned and may contribute to the community.  Posts and comments are made by
+the communities' own operations (so counters, signals and audit are the usual ones), then
+marked remote: ``local=False`` and the object's own id as ``ap_id``.
+"""
+
+from __future__ import annotations
+
+import nh3
+from flask import current_app
+
+from maillage.communities.community.models import Role, Visibility
+from maillage.communities.permissions import can
+from maillage.communities.posts.models import Post
+from maillage.federation.groups import relay
+from maillage.federation.groups.fetching import embedded_or_fetched
+from maillage.federation.groups.registry import (
+    Ignored,
+    Incoming,
+    Rejected,
+    handles,
+    id_of,
+    ids_in,
+    same_origin,
+)
+from maillage.federation.groups.targets import addressed_community, community_of, content_by_ap_id
+from maillage.platform.audit.operations import record
+from maillage.platform.errors import OperationError
+from maillage.platform.extensions import db
+from maillage.platform.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+
+POST_TYPES = frozenset({"Page", "Article", "Video", "Event", "Question"})
+NOTE_TYPES = frozenset({"Note"})
+TITLE_MAX = 200
+
+
+def sanitise(html: str) -> str:
+    """Remote HTML cleaned like our own rendered Markdown (same tags, attributes, schemes)."""
+    return nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def plain_text(html: str) -> str:
+    return " ".join(nh3.clean(html or "", tags=set()).split())
+
+
+def check_origin(incoming: Incoming, obj: dict) -> None:
+    """The object must come from the actor's server and be attributed to the actor."""
+    if not same_origin(id_of(obj), incoming.actor_id):
+        raise Rejected("object and actor of different origins")
+    authors = ids_in(obj.get("attributedTo"))
+    if authors and incoming.actor_id not in authors:
+        raise Rejected("object attributed to someone else")
+
+
+def _text(obj: dict) -> tuple[str, str]:
+    """``(markdown source, sanitised HTML)``: the Markdown source when sent (Lemmy), else
+    the HTML content cleaned (Mastodon), with its plain text as the source."""
+    limit = current_app.config["MAX_MARKDOWN_LENGTH"]
+    source = obj.get("source")
+    content = obj.get("content") if isinstance(obj.get("content"), str) else ""
+    if len(content) > limit * 4:
+        raise Rejected("content too long")
+    if isinstance(source, dict) and source.get("mediaType") == "text/markdown":
+        return str(source.get("content") or "")[:limit], ""
+    return plain_text(content)[:limit], sanitise(content)
+
+
+def _link(obj: dict) -> str:
+    for item in obj.get("attachment") or []:
+        if isinstance(item, dict) and item.get("type") == "Link" and item.get("href"):
+            return str(item["href"])
+    return ""
+
+
+def _title(obj: dict, source: str) -> str:
+    for candidate in (obj.get("name"), obj.get("summary"), source):
+        if isinstance(candidate, str) and candidate.strip():
+            return " ".join(candidate.split())[:TITLE_MAX]
+    return "Sans titre"
+
+
+def _contributor(incoming: Incoming, community, action: str, target):
+    """The author's shadow user, allowed to ``action`` on ``target``: a remote person
+    contributing to one of our open communities joins it, as a local person would; content
+    a remote group announced is its members'."""
+    from maillage.communities.community.operations import add_membership, membership_of
+    from maillage.communities.moderation.queries import is_banned
+
+    user = incoming.user()
+    if is_banned(user, community):
+        raise Rejected("author banned from the community")
+    if can(user, action, target):
+        return user
+    joinable = community.local and can(user, "join", community)
+    remote_group = not community.local and incoming.announced_by is not None
+    if (joinable or remote_group) and membership_of(community, user) is None:
+        add_membership(community, user, Role.MEMBER)
+        if can(user, action, target):
+            return user
+    raise Rejected(f"author may not {action} here")
+
+
+def _target_community(incoming: Incoming, obj: dict):
+    parent = content_by_ap_id(id_of(obj.get("inReplyTo")))
+    community = community_of(parent) if parent is not None else addressed_community(incoming, obj)
+    if community is None:
+        raise Ignored("not addressed to a community we know")
+    if community.local and community.visibility == Visibility.SECRET:
+        raise Rejected("secret communities do not federate")
+    if not community.local and incoming.announced_by is None:
+        raise Ignored("a remote group's content comes through its Announce")
+    return community, parent
+
+
+def _mark_remote(obj_row, obj: dict) -> None:
+    obj_row.ap_id, obj_row.local = id_of(obj), False
+
+
+def create_content(incoming: Incoming, obj: dict):
+    """The Post or Comment for ``obj`` (created, or the existing one: idempotent)."""
+    existing = content_by_ap_id(id_of(obj))
+    if existing is not None:
+        return existing
+    from maillage.communities.posts.operations import add_comment, create_post
+
+    community, parent = _target_community(incoming, obj)
+    source, html = _text(obj)
+    try:
+        if obj.get("type") in NOTE_TYPES and obj.get("inReplyTo"):
+            if parent is None:
+                raise Ignored("reply to something we do not have")
+            post = parent if isinstance(parent, Post) else parent.post
+            author = _contributor(incoming, community, "comment", post)
+            row = add_comment(post, author, source or "…")
+        else:
+            author = _contributor(incoming, community, "post", community)
+            link = _link(obj)
+            body = f"{source}\n\n<{link}>" if link and not html else source
+            row = create_post(community, author, _title(obj, source), body)
+    except OperationError as exc:
+        raise Rejected(str(exc)) from exc
+    if html:
+        row.body_html = html
+    _mark_remote(row, obj)
+    return row
+
+
+def update_content(incoming: Incoming, obj: dict, row) -> None:
+    if row.author.ap_id != incoming.actor_id:
+        raise Rejected("only the author edits")
+    source, html = _text(obj)
+    if isinstance(row, Post):
+        from maillage.communities.posts.operations import edit_post
+
+        try:
+            edit_post(row, row.author, _title(obj, source), source)
+        except OperationError as exc:
+            raise Rejected(str(exc)) from exc
+    else:
+        from maillage.platform.markdown import render
+
+        row.body_source, row.body_html = source, render(source)
+        record(row.author, "comment.edit", row, post=row.post_id)
+    if html:
+        row.body_html = html
+
+
+@handles("Create", "Update")
+def create_or_update(incoming: Incoming) -> None:
+    obj = embedded_or_fetched(incoming, incoming.activity.get("object"))
+    kind = obj.get("type")
+    if kind == "Group" and incoming.type == "Update":
+        from maillage.federation.groups.group_moderation import update_group
+
+        update_group(incoming, obj)
+        return
+    if kind == "ChatMessage" or (kind == "Note" and _is_private_message(obj)):
+        raise Ignored("private messages are not supported")
+    if kind not in POST_TYPES | NOTE_TYPES:
+        raise Ignored(f"{incoming.type} of {kind!r}")
+    check_origin(incoming, obj)
+    existing = content_by_ap_id(id_of(obj))
+    if incoming.type == "Update" and existing is not None:
+        update_content(incoming, obj, existing)
+        row = existing
+    else:
+        row = create_content(incoming, obj)
+    finish(incoming, community_of(row))
+
+
+def _is_private_message(obj: dict) -> bool:
+    from maillage.federation.groups.registry import PUBLIC_ALIASES
+
+    addressed = set(ids_in(obj.get("to"))) | set(ids_in(obj.get("cc")))
+    return not addressed & PUBLIC_ALIASES and not obj.get("audience") and not obj.get("inReplyTo")
+
+
+def finish(incoming: Incoming, community) -> None:
+    """After applying: our Group re-sends the activity to its followers (FEP-1b12)."""
+    db.session.flush()
+    if community.local and incoming.announced_by is None:
+        relay.announce(community, incoming.activity, origin=incoming.actor_id)
+
+
+@handles("Delete")
+def delete(incoming: Incoming) -> None:
+    target = id_of(incoming.activity.get("object"))
+    if target == incoming.actor_id:
+        _delete_actor(incoming)
+        return
+    row = content_by_ap_id(target)
+    if row is None:
+        raise Ignored("nothing to delete")
+    community = community_of(row)
+    if row.author.ap_id == incoming.actor_id:
+        _delete_row(row, row.author)
+    elif incoming.announced_by is not None and same_origin(
+        incoming.actor_id, incoming.announced_by.ap_id
+    ):
+        _delete_row(row, row.author)  # removal by the remote group's moderators
+    else:
+        _remove_as_moderator(incoming, row, community)
+    finish(incoming, community)
+
+
+def _delete_row(row, actor) -> None:
+    from maillage.communities.posts.operations import delete_comment, delete_post
+
+    (delete_post if isinstance(row, Post) else delete_comment)(row, actor)
+
+
+def _remove_as_moderator(incoming: Incoming, row, community) -> None:
+    from maillage.communities.moderation.operations import delete as moderation_delete
+
+    user = incoming.user()
+    if not can(user, "moderate", community):
+        raise Rejected("only the author or a moderator deletes")
+    reason = str(incoming.activity.get("summary") or "Retiré par la modération")
+    try:
+        moderation_delete(user, row, reason)
+    except OperationError as exc:
+        raise Rejected(str(exc)) from exc
+
+
+def _delete_actor(incoming: Incoming) -> None:
+    from maillage.federation.actors.queries import remote_actor_by_ap_id
+
+    actor = remote_actor_by_ap_id(incoming.actor_id)
+    if actor is None or actor.user is None:
+        raise Ignored("unknown actor deleted")
+    actor.user.is_active = False
+    record(None, "federation.actor_deleted", actor.user, ap_id=actor.ap_id)

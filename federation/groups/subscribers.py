@@ -1,0 +1,36 @@
+"""Memberships of remote followers kept in step with their Follow.
+
+A facilitator approving the join request of a remote follower accepts its Follow; a remote
+person leaving or removed (banned) from one of our communities stops following it.
+"""
+
+from __future__ import annotations
+
+from maillage.communities import signals
+
+
+@signals.member_joined.connect
+def _accept_pending_follow(membership, **_kwargs) -> None:
+    user, community = membership.user, membership.community
+    if user.local or not community.local:
+        return
+    from maillage.federation.actors.queries import remote_actor_for
+    from maillage.federation.groups.follows import accepted_follow
+
+    remote_actor = remote_actor_for(user)
+    if remote_actor is not None:
+        accepted_follow(community, remote_actor)
+
+
+@signals.member_left.connect
+def _forget_follower(community, user=None, **_kwargs) -> None:
+    if user is None or user.local or not community.local:
+        return
+    from maillage.federation.actors.queries import remote_actor_for
+    from maillage.federation.groups.queries import follower
+    from maillage.platform.extensions import db
+
+    remote_actor = remote_actor_for(user)
+    row = follower(community, remote_actor) if remote_actor is not None else None
+    if row is not None:
+        db.session.delete(row)
