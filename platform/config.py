@@ -114,6 +114,15 @@ def defaults(instance_path: Path) -> dict:
         "FEDERATION_SIGNATURE_WINDOW": 3600,
         "FEDERATION_DEAD_AFTER_DAYS": 7,
         "FEDERATION_MAX_BODY": 1024 * 1024,
+        "FEDERATION_FETCH_TIMEOUT": 10,
+        "FEDERATION_DELIVERY_CONCURRENCY": 4,
+        # Seconds a fetched remote actor is trusted before it is fetched again.
+        "FEDERATION_ACTOR_MAX_AGE": 86400,
+        # Moderation: reports one person may file per hour (beyond: a clear refusal).
+        "MODERATION_REPORTS_PER_HOUR": 10,
+        "RATELIMIT_REPORT": "30 per hour",
+        "RATELIMIT_INVITE": "30 per hour",
+        "RATELIMIT_BULK_INVITE": "10 per hour",
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }

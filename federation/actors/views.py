@@ -264,7 +264,7 @@ def _nodeinfo(version: str) -> dict:
         "software": software,
         "protocols": ["activitypub"],
         "services": {"inbound": [], "outbound": []},
-        "openRegistrations": bool(current_app.config.get("OPEN_REGISTRATIONS", False)),
+        "openRegistrations": bool(current_app.config.get("SIGNUP_ENABLED", False)),
         "usage": {
             "users": {
                 "total": db.session.scalar(local_users) or 0,
