@@ -72,6 +72,9 @@ test-postgres: tests/oidc/node_modules/.installed
 benchmark: install
 	$(BIN)/python benchmarks/feed_latency.py
 	$(BIN)/python benchmarks/search_index.py
+	$(BIN)/python benchmarks/analytics.py
+	$(BIN)/python benchmarks/federation_delivery.py
+	$(BIN)/python benchmarks/federation_inbox.py
 
 clean:
 	rm -rf $(VENV) node_modules tests/oidc/node_modules .make platform/static/vendor

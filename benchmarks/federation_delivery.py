@@ -1,15 +1,16 @@
 """Federation delivery throughput: signed deliveries per second to N receiving servers, and how
 long a backlog takes to drain once a receiver that was down comes back.
 
-Starts N HTTP inboxes on loopback (127.0.0.10, .11, …; each verifies every HTTP signature, as
-a real peer does), queues ``--activities`` activities for each of them through
+For N in (1, 4, 16) (``--receivers``) starts N HTTP inboxes on loopback (127.0.0.10, .11, …;
+each verifies every HTTP signature, as a real peer does), queues ``--activities`` activities
+for each of them through
 ``enqueue_delivery`` in one transaction, then runs one ``deliver_due`` per host at once (as one
 Celery task per host would, each with 4 requests in flight) and prints the rate.  Then one
 receiver answers 503 while ``--backlog`` activities are queued for it; it comes back,
 ``note_host_alive`` revives it, and the time to drain the backlog is printed.
 
     python benchmarks/federation_delivery.py
-    python benchmarks/federation_delivery.py --receivers 8 --activities 300 --backlog 1000
+    python benchmarks/federation_delivery.py --receivers 2,8 --activities 300 --backlog 1000
 
 Figures, not assertions: compare runs on the same machine.
 """
@@ -141,44 +142,62 @@ def drain(app, hosts: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def throughput(app, counts: list[int], per_receiver: int, public: str) -> list[Inbox]:
+    """Deliveries/s to N receivers for each N of ``counts``; returns the receivers made."""
+    inboxes: list[Inbox] = []
+    first = 0
+    for count in counts:
+        while len(inboxes) < count:
+            inboxes.append(Inbox(f"127.0.0.{10 + len(inboxes)}", public))
+        chosen = inboxes[:count]
+        before = sum(inbox.received for inbox in chosen)
+        queued = enqueue(range(first, first + per_receiver), [inbox.inbox for inbox in chosen])
+        first += per_receiver
+        seconds = drain(app, [inbox.host for inbox in chosen])
+        received = sum(inbox.received for inbox in chosen) - before
+        print(
+            f"N={count:>2} receivers: {queued} deliveries queued, {received} received, "
+            f"{received / seconds:.0f} signed deliveries/s ({seconds:.2f} s)"
+        )
+    return inboxes
+
+
+def backlog_drain(app, down: Inbox, size: int, first: int) -> None:
+    down.status = 503
+    backlog = enqueue(range(first, first + size), [down.inbox])
+    drain(app, [down.host])  # first attempts fail: the host's circuit opens
+    pending = delivery.pending_count(down.host)
+    print(f"backlog while {down.host} answers 503: {pending} pending of {backlog}")
+    down.status = 202
+    before = down.received
+    delivery.note_host_alive(down.host)
+    db.session.info.pop("federation_hosts", None)
+    db.session.commit()
+    seconds = drain(app, [down.host])
+    drained = down.received - before
+    print(
+        f"backlog drain time after the peer came back: {seconds:.2f} s for {drained} "
+        f"({drained / seconds:.0f}/s), still pending: {delivery.pending_count(down.host)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--receivers", type=int, default=4)
-    parser.add_argument("--activities", type=int, default=200, help="per receiver")
+    parser.add_argument(
+        "--receivers", default="1,4,16", help="comma-separated numbers of receiving instances"
+    )
+    parser.add_argument("--activities", type=int, default=100, help="per receiver")
     parser.add_argument("--backlog", type=int, default=500)
     args = parser.parse_args()
+    counts = [int(value) for value in args.receivers.split(",") if value.strip()]
 
     private, public = keypair()
     delivery.signing_key_resolver = lambda ap_id: (f"{ap_id}#main-key", private)
-    inboxes = [Inbox(f"127.0.0.{10 + index}", public) for index in range(args.receivers)]
     with tempfile.TemporaryDirectory() as folder:
         app = make_app(Path(folder))
         with app.app_context():
-            queued = enqueue(range(args.activities), [inbox.inbox for inbox in inboxes])
-            seconds = drain(app, [inbox.host for inbox in inboxes])
-            received = sum(inbox.received for inbox in inboxes)
-            print(f"receivers: {args.receivers}, deliveries queued: {queued}, received: {received}")
-            print(f"signed deliveries: {received / seconds:.0f}/s ({seconds:.2f} s)")
-
-            down = inboxes[0]
-            down.status = 503
-            start_number = args.activities
-            backlog = enqueue(range(start_number, start_number + args.backlog), [down.inbox])
-            drain(app, [down.host])  # first attempts fail: the host's circuit opens
-            pending = delivery.pending_count(down.host)
-            print(f"backlog while {down.host} answers 503: {pending} pending of {backlog}")
-
-            down.status = 202
-            before = down.received
-            delivery.note_host_alive(down.host)
-            db.session.info.pop("federation_hosts", None)
-            db.session.commit()
-            seconds = drain(app, [down.host])
-            drained = down.received - before
-            print(
-                f"backlog drained after the peer came back: {drained} in {seconds:.2f} s "
-                f"({drained / seconds:.0f}/s), still pending: {delivery.pending_count(down.host)}"
-            )
+            inboxes = throughput(app, counts, args.activities, public)
+            backlog_drain(app, inboxes[0], args.backlog, args.activities * len(counts))
             db.engine.dispose()
 
 

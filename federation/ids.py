@@ -94,3 +94,25 @@ def hostname_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+def host_header_is_ours(headers) -> bool:
+    """Whether the ``Host`` header of a request names us (the host of ``BASE_URL``).
+
+    A signature covers the Host header, so a request signed for another server (and replayed to
+    us with that server's Host) would verify: refuse it.  Compared with the configured
+    ``BASE_URL`` host, not with where the request came in, so a reverse proxy must pass the
+    original Host on (nginx: ``proxy_set_header Host $host;``).  The port is ignored: peers
+    sign the host name without it.
+    """
+    from urllib.parse import urlsplit
+
+    items = headers.items() if hasattr(headers, "items") else headers
+    values = [str(value).strip() for name, value in items if name.lower() == "host"]
+    if len(values) != 1 or not values[0]:
+        return False
+    try:
+        received = urlsplit(f"//{values[0]}").hostname
+    except ValueError:
+        return False
+    return bool(received) and received.lower() == hostname_of(base_url())

@@ -17,7 +17,7 @@ from maillage.communities.community.models import Community, Visibility
 from maillage.communities.permissions import can
 from maillage.communities.users.models import User
 from maillage.federation.actors import queries
-from maillage.federation.ids import hostname_of
+from maillage.federation.ids import host_header_is_ours, hostname_of
 from maillage.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,9 @@ def _verify_peer() -> str | None:
     from maillage.federation.actors.operations import public_key_for
 
     path = request.full_path.rstrip("?")
+    if not host_header_is_ours(request.headers):
+        log.info("signed GET %s refused: Host header is not the host of BASE_URL", path)
+        return None
     try:
         key_id = verify_request(
             request.method, path, dict(request.headers), request.get_data(), public_key_for

@@ -175,9 +175,28 @@ def shadow_user(remote_actor: RemoteActor) -> User:
     return user
 
 
+#: The extension property another Maillage serves in its Group documents (``serialize.group``),
+#: as a compact IRI and expanded.
+VISIBILITY_KEYS = ("maillage:visibility", "https://maillage.fr/ns#visibility")
+
+
+def remote_visibility(document: dict | None) -> Visibility:
+    """The visibility a remote Group declares: public when it says nothing (Lemmy, PieFed,
+    Mastodon…); private for any other value than "public" (fail closed: a community we cannot
+    tell to be public is never shown nor addressed as public)."""
+    document = document if isinstance(document, dict) else {}
+    for key in VISIBILITY_KEYS:
+        if key in document:
+            value = document[key]
+            return Visibility.PUBLIC if value == "public" else Visibility.PRIVATE
+    return Visibility.PUBLIC
+
+
 def shadow_community(remote_actor: RemoteActor) -> Community:
     """The local ``Community`` (``local=False``) standing for a remote Group; the caller
-    commits.  Remote groups we can see are public; one approving followers asks to join."""
+    commits.  Its visibility is the one the Group declares (``remote_visibility``): a private
+    community of another Maillage stays members-only here; one approving followers asks to
+    join."""
     community = remote_actor.community or db.session.scalar(
         select(Community).where(Community.ap_id == remote_actor.ap_id)
     )
@@ -188,9 +207,9 @@ def shadow_community(remote_actor: RemoteActor) -> Community:
             slug=_free_name(Community, Community.slug, remote_actor),
             ap_id=remote_actor.ap_id,
             local=False,
-            visibility=Visibility.PUBLIC,
         )
         db.session.add(community)
+    community.visibility = remote_visibility(remote_actor.raw)
     community.name = (remote_actor.name or remote_actor.preferred_username)[:120]
     community.description = plain_text(remote_actor.summary)
     manual = bool((remote_actor.raw or {}).get("manuallyApprovesFollowers"))
@@ -271,15 +290,34 @@ def _fetch_and_parse(url: str, budget) -> tuple[dict, dict]:
 
 
 def _store_actor(fields: dict, doc: dict, now) -> RemoteActor:
+    """Insert or update the RemoteActor and its shadow row, safe against a concurrent writer.
+
+    Two deliveries from a new actor arriving together both find no row and both insert it (and
+    its shadow User or Community).  The writes run in a savepoint: the loser's unique violation
+    rolls back only the savepoint, and the second attempt reads the winner's rows (committed:
+    PostgreSQL made the loser wait for them, SQLite's write lock too) and updates them.
+    """
     if is_local_id(fields["ap_id"]):
         raise ActorError("a local id is not a remote actor")
-    actor = queries.remote_actor_by_ap_id(fields["ap_id"])
-    if (
-        actor is not None
-        and actor.type != fields["type"]
-        and actor.is_group != (fields["type"] == "Group")
-    ):
-        raise ActorError("actor changed between person and group")
+    for attempt in (1, 2):
+        # Read before the savepoint: on SQLite a transaction that reads first and writes after
+        # another connection committed fails with "database is locked" instead of re-reading.
+        known = queries.remote_actor_by_ap_id(fields["ap_id"])
+        if known is not None and known.is_group != (fields["type"] == "Group"):
+            raise ActorError("actor changed between person and group")
+        try:
+            with db.session.begin_nested():
+                actor = _write_actor(known, fields, doc, now)
+                _shadow(actor)
+            return actor
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.info("actor %s stored meanwhile by another worker: updating it", fields["ap_id"])
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write_actor(actor: RemoteActor | None, fields: dict, doc: dict, now) -> RemoteActor:
     if actor is None:
         actor = RemoteActor(ap_id=fields["ap_id"])
         db.session.add(actor)
@@ -288,7 +326,6 @@ def _store_actor(fields: dict, doc: dict, now) -> RemoteActor:
     actor.raw = {k: v for k, v in doc.items() if k != "publicKey"} if isinstance(doc, dict) else {}
     actor.fetched_at = now
     db.session.flush()
-    _shadow(actor)
     return actor
 
 

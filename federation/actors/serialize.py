@@ -19,6 +19,10 @@ from maillage.platform.markdown import render
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
+#: Our extension vocabulary (only ``maillage:visibility`` so far): other Maillage instances read
+#: it, other software ignores it.  An identifier, not a document to fetch.
+MAILLAGE_NS = "https://maillage.fr/ns#"
+VISIBILITY_PROPERTY = "maillage:visibility"
 CONTEXT = [
     AS_CONTEXT,
     SECURITY_CONTEXT,
@@ -39,6 +43,7 @@ CONTEXT = [
         "commentsEnabled": "pt:commentsEnabled",
         "language": "sc:inLanguage",
         "identifier": "sc:identifier",
+        "maillage": MAILLAGE_NS,
     },
 ]
 MARKDOWN = "text/markdown"
@@ -133,6 +138,9 @@ def group(community: Community) -> dict:
             "manuallyApprovesFollowers": community.join_policy != JoinPolicy.OPEN
             or community.visibility != Visibility.PUBLIC,
             "discoverable": community.visibility == Visibility.PUBLIC,
+            # "public" or "private" (secret communities are never served): a private community
+            # stays members-only on the instances that follow it.
+            VISIBILITY_PROPERTY: str(community.visibility),
             "language": [language()],
             "published": iso(community.created_at),
         }

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from maillage.federation.groups.registry import Incoming, Rejected, id_of, same_origin
+from maillage.federation.groups.registry import (
+    Incoming,
+    Rejected,
+    Unavailable,
+    id_of,
+    same_origin,
+)
 from maillage.federation.ids import is_local_id
 
 
@@ -19,6 +25,8 @@ def fetch(incoming: Incoming, url: str) -> dict:
             url, signer=(key.key_id, key.private_key_pem), budget=incoming.budget
         )
     except FetchError as exc:
+        if exc.transient:  # the origin is down or overloaded: try again later
+            raise Unavailable(f"fetch of {url} failed: {exc}") from exc
         raise Rejected(f"fetch of {url} failed: {exc}") from exc
     if not isinstance(document, dict) or not same_origin(id_of(document), url):
         raise Rejected(f"{url} answered a document of another origin")

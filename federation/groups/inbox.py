@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from maillage.federation.groups.models import InboxActivity
 from maillage.federation.groups.registry import id_of, same_origin
-from maillage.federation.ids import domain_of, is_local_id
+from maillage.federation.ids import domain_of, host_header_is_ours, is_local_id
 from maillage.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ def check(method: str, full_path: str, headers, body: bytes, *, now=None) -> tup
     activity = parse(body)
     if activity is None:
         return Verdict(400, "not an activity"), {}
+    if not host_header_is_ours(headers):
+        # A request signed for another server, replayed here; or a proxy dropping the Host.
+        log.warning("inbox: Host header is not the host of BASE_URL (proxy_set_header Host?)")
+        return Verdict(401, "request for another host"), activity
     return _check_sender(method, full_path, headers, body, activity, now), activity
 
 

@@ -17,14 +17,14 @@ from sqlalchemy import or_, select, update
 
 from maillage.federation.groups import handlers  # noqa: F401 - registers the handlers
 from maillage.federation.groups.models import InboxActivity, InboxStatus
-from maillage.federation.groups.registry import Ignored, Incoming, Rejected, dispatch
+from maillage.federation.groups.registry import Ignored, Incoming, Rejected, Unavailable, dispatch
 from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
 
 log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with retry_delay: about 20 h of retries before giving up
 SWEEP_BATCH = 200
 
 
@@ -64,10 +64,14 @@ def process(row_id: int, *, now: dt.datetime | None = None) -> str | None:
     except Ignored as exc:
         db.session.rollback()
         return _finish(row_id, InboxStatus.DONE, f"ignored: {exc}")
+    except Unavailable as exc:
+        db.session.rollback()
+        log.info("inbox activity %s: %s; retried later", row_id, exc)
+        return _retry_later(row_id, exc, now)
     except Exception as exc:
         db.session.rollback()
         log.exception("inbox activity %s failed", row_id)
-        return _retry_later(row_id, exc)
+        return _retry_later(row_id, exc, now)
     return _finish(row_id, InboxStatus.DONE, "")
 
 
@@ -90,18 +94,25 @@ def _finish(row_id: int, status: str, error: str) -> str:
     return status
 
 
-def _retry_later(row_id: int, exc: Exception) -> str:
+def _retry_later(row_id: int, exc: Exception, now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
     row = db.session.get(InboxActivity, row_id)
     row.attempts += 1
     row.error = f"{type(exc).__name__}: {exc}"[:2000]
     row.lease = None
     if row.attempts >= MAX_ATTEMPTS:
         row.status = InboxStatus.FAILED
-        row.processed_at = utcnow()
+        row.processed_at = now
     else:
-        row.available_at = utcnow() + dt.timedelta(seconds=min(30 * 2**row.attempts, 6 * 3600))
+        row.available_at = now + retry_delay(row.attempts)
     db.session.commit()
     return row.status
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Backoff after ``attempts`` failures: 1 min, 2, 4… capped at 6 h; the 12 attempts span
+    about 20 h, so an origin down for a night does not lose what it sent."""
+    return dt.timedelta(seconds=min(30 * 2**attempts, 6 * 3600))
 
 
 def due_ids(*, now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:

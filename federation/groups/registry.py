@@ -34,6 +34,11 @@ class Ignored(Exception):
     """Nothing to do (unsupported type, unknown target); the row is done."""
 
 
+class Unavailable(Exception):
+    """The origin of something the activity needs could not be reached now (network error,
+    408/429/5xx): the activity is retried later with backoff, not refused."""
+
+
 def handles(*types: str):
     def register(func):
         for kind in types:
@@ -99,6 +104,8 @@ class Incoming:
             try:
                 self._actor = resolve_actor(self.actor_id, budget=self.budget)
             except ActorError as exc:
+                if getattr(exc.__cause__, "transient", False):
+                    raise Unavailable(f"actor not reachable: {exc.reason}") from exc
                 raise Rejected(f"actor not resolved: {exc.reason}") from exc
         return self._actor
 

@@ -55,6 +55,14 @@ class FetchError(Exception):
         self.reason = reason
         self.status = status
 
+    @property
+    def transient(self) -> bool:
+        """Worth retrying later: the network failed, or the peer is overloaded or erring (408,
+        429, 5xx).  Refusals (addresses, schemes, sizes, budget) and other answers are not."""
+        if self.status is not None:
+            return self.status in (408, 429) or self.status >= 500
+        return self.reason.startswith(("network error", "timed out"))
+
 
 class FetchBudget:
     """How many remote fetches one piece of work (an incoming activity) may still cause."""

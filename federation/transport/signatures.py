@@ -137,6 +137,10 @@ def _cavage_params(value: str) -> dict[str, str]:
         match = _CAVAGE_PARAM.match(value, position)
         if match is None:
             raise SignatureError("malformed Signature header")
+        if match.group(1) in params:
+            # Two Signature headers (joined by _lowered) or a repeated parameter: which keyId
+            # or signature counts would depend on the parser; refuse instead of guessing.
+            raise SignatureError(f"repeated {match.group(1)} in the Signature header")
         params[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
     return params

@@ -90,12 +90,18 @@ class TestPeer:
         self.documents: dict[str, dict] = {}  # path -> JSON document served on GET
         self.received: list[dict] = []  # {"path", "headers", "body", "json"} of POSTs
         self.fetched: list[str] = []  # paths our app GET
+        # ``on_get(path)``, called before a GET is answered (a barrier…); an int it returns is
+        # the status answered instead of the document (e.g. 503, the peer overloaded).
+        self.on_get = None
         self._server = ThreadingHTTPServer((address, 0), _handler_for(self))
         host, port = self._server.server_address[:2]
         self.domain = host  # the hostname, as policy and origin checks see it
         self.netloc = f"{host}:{port}"
         self.base_url = f"http://{self.netloc}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: ``close()`` (``shutdown``) waits for the loop, 0.5 s by default.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
 
     def close(self) -> None:
@@ -234,6 +240,10 @@ def _handler_for(peer: TestPeer):
         def do_GET(self):
             path = urlsplit(self.path).path
             peer.fetched.append(path)
+            status = peer.on_get(path) if peer.on_get is not None else None
+            if isinstance(status, int):  # the hook answers instead, e.g. 503
+                self._answer(status, b'{"error": "hook"}')
+                return
             document = peer.documents.get(path)
             if document is None:
                 document = peer.actor_document(peer.base_url + path)

@@ -95,7 +95,10 @@ class Receiver:
         self.httpd = ThreadingHTTPServer((address, 0), Handler)
         self.host = address
         self.inbox = f"http://{address}:{self.httpd.server_address[1]}/inbox"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # A short poll interval: ``shutdown()`` waits for the loop to notice, 0.5 s by default.
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
 
     def close(self):
         self.httpd.shutdown()
