@@ -116,10 +116,34 @@ def _empty_database() -> None:
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            _empty_postgresql(connection, tables)
         else:
             for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
+
+
+def _empty_postgresql(connection, tables: list[str]) -> None:
+    """Empty what the test filled and restart the sequences it used, as a fresh database.
+
+    A TRUNCATE of every table costs about a second on PostgreSQL (each table gets new files)
+    whatever they hold; one query finds the few tables a test wrote to, and deleting their rows
+    (children first) costs milliseconds.
+    """
+    probe = " UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM \"{table}\")" for table in tables
+    )
+    filled = {name for (name,) in connection.execute(text(probe))}
+    for table in tables:
+        if table in filled:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+    used = connection.execute(
+        text(
+            "SELECT sequencename FROM pg_sequences"
+            " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+        )
+    ).scalars()
+    for sequence in list(used):
+        connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture

@@ -176,6 +176,8 @@ def _granted_role(user: User, community: Community) -> str | None:
 
 def _reconcile(user: User, community: Community, created: bool, lowered: bool) -> None:
     granted = _granted_role(user, community)
+    if granted is not None:  # facilitator/owner only with the certificate, when required
+        granted = community_operations.grantable_role(user, granted)
     membership = membership_of(community, user)
     if granted is None:
         if membership is not None and membership.via_directory:

@@ -19,10 +19,29 @@ from sqlalchemy.orm import Session
 from maillage.communities.animation.models import ActivitySummary, Announcement
 from maillage.communities.animation.operations import MAIL_KIND
 from maillage.communities.community.models import Membership
+from maillage.communities.moderation.models import Sanction, SanctionKind
 from maillage.communities.users.models import User
+from maillage.platform.db import utcnow
 from maillage.platform.outbox.operations import enqueue, handler
 
 CHUNK = 500
+
+
+def _not_banned(community_id: int):
+    """NOT EXISTS an active ban: a membership put back while banned (a directory sync, say)
+    counts as none, so the person gets no e-mail of the community either."""
+    now = utcnow()
+    return ~(
+        select(Sanction.id)
+        .where(
+            Sanction.user_id == User.id,
+            Sanction.community_id == community_id,
+            Sanction.kind == SanctionKind.BAN,
+            Sanction.lifted_at.is_(None),
+            (Sanction.ends_at.is_(None)) | (Sanction.ends_at > now),
+        )
+        .exists()
+    )
 
 
 def _recipients(session: Session, community_id: int, after: int) -> list[User]:
@@ -32,6 +51,7 @@ def _recipients(session: Session, community_id: int, after: int) -> list[User]:
             .join(Membership, Membership.user_id == User.id)
             .where(
                 Membership.community_id == community_id,
+                _not_banned(community_id),
                 User.id > after,
                 User.is_active.is_(True),
                 User.local.is_(True),

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from maillage.communities import signals
 from maillage.communities.animation.models import (
     ActivitySummary,
     Announcement,
@@ -110,6 +111,7 @@ def create_announcement(
         community=community,
         emailed=send_email,
     )
+    signals.announcement_pinned.send(announcement, community=community, actor=actor, pinned=True)
     return announcement
 
 
@@ -124,6 +126,9 @@ def unpin_announcement(
             "animation.announcement_unpin",
             announcement,
             community=announcement.community,
+        )
+        signals.announcement_pinned.send(
+            announcement, community=announcement.community, actor=actor, pinned=False
         )
     return announcement
 

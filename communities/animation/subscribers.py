@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from maillage.communities import signals
 from maillage.communities.animation import mailing  # noqa: F401 - registers the outbox handler
 from maillage.communities.community.models import Membership
+from maillage.communities.moderation.queries import is_banned
 from maillage.platform import mail
 
 WELCOME = "welcome"
@@ -19,6 +20,8 @@ WELCOME = "welcome"
 def send_welcome_message(membership: Membership, **_kwargs) -> None:
     community, user = membership.community, membership.user
     if not community.welcome_message or not community.local or not user.local:
+        return
+    if is_banned(user, community):  # a membership put back while banned counts as none
         return
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         title = _("Bienvenue dans « %(name)s »", name=community.name)

@@ -326,20 +326,34 @@ def change_role(community: Community, actor: User, member: User, role: str) -> M
         previous=previous,
         role=role,
     )
+    signals.member_role_changed.send(membership, actor=actor, previous=previous)
     return membership
+
+
+CERTIFIED_ROLES = frozenset({Role.FACILITATOR, Role.OWNER})
+
+
+def certificate_missing(member: User) -> bool:
+    """With ``TRAINING_REQUIRED_FOR_FACILITATOR``, whether ``member`` lacks the facilitator
+    certificate that facilitating or owning a community needs (False when not required)."""
+    if not current_app.config.get("TRAINING_REQUIRED_FOR_FACILITATOR"):
+        return False
+    try:
+        from maillage.communities.training.queries import has_facilitator_certificate
+    except ImportError:  # the training space is not installed: nobody is certified
+        return True
+    return not has_facilitator_certificate(member)
+
+
+def grantable_role(member: User, role: str) -> str:
+    """``role``, or ``member`` when it is facilitator/owner and ``member`` lacks the required
+    certificate: what invitations (and the directory sync) give without refusing the person."""
+    return Role.MEMBER if role in CERTIFIED_ROLES and certificate_missing(member) else role
 
 
 def _require_certificate(member: User) -> None:
     """With ``TRAINING_REQUIRED_FOR_FACILITATOR``, only certified people facilitate or own."""
-    if not current_app.config.get("TRAINING_REQUIRED_FOR_FACILITATOR"):
-        return
-    try:
-        from maillage.communities.training.queries import has_facilitator_certificate
-    except ImportError:  # the training space is not installed: nobody is certified
-        certified = False
-    else:
-        certified = has_facilitator_certificate(member)
-    if not certified:
+    if certificate_missing(member):
         raise OperationError(
             _l(
                 "%(name)s doit d'abord obtenir le certificat d'animateur (espace de formation).",
@@ -599,10 +613,11 @@ def accept_invitation(token: str, user: User, accept_charter: bool | None = None
     ).rowcount
     if not claimed:
         raise OperationError(INVITATION_GONE)
+    role = grantable_role(user, invitation.role)
     if membership is None:
-        membership = add_membership(community, user, invitation.role, accepted_at)
-    elif ROLE_RANK.get(invitation.role, 0) > ROLE_RANK.get(membership.role, 0):
-        previous, membership.role = membership.role, invitation.role
+        membership = add_membership(community, user, role, accepted_at)
+    elif ROLE_RANK.get(role, 0) > ROLE_RANK.get(membership.role, 0):
+        previous, membership.role = membership.role, role
         forget_roles(user)
         record(
             user,
@@ -610,8 +625,17 @@ def accept_invitation(token: str, user: User, accept_charter: bool | None = None
             community,
             user=user.id,
             previous=previous,
-            role=invitation.role,
+            role=role,
             invitation=invitation.id,
+        )
+    if role != invitation.role:  # the certificate the instance requires is missing
+        record(
+            None,
+            "community.role_capped",
+            community,
+            community=community,
+            user=user.id,
+            wanted=invitation.role,
         )
     record(user, "community.invitation_accepted", community, invitation=invitation.id)
     return membership

@@ -542,7 +542,7 @@ def accept_invitation(token: str):
     if request.method == "POST":
         needs_charter = role is None and invitation.community.charter
         if not needs_charter or form.accept_charter.data:
-            return _accept(token, invitation.community, bool(form.accept_charter.data))
+            return _accept(token, invitation, bool(form.accept_charter.data))
         form.accept_charter.errors = [operations.CHARTER_REQUIRED]
     return _no_store(
         render_template(
@@ -573,9 +573,13 @@ def _invitation_for_visitor(token: str, invitation):
     )
 
 
-def _accept(token: str, community: Community, accept_charter: bool):
+def _accept(token: str, invitation, accept_charter: bool):
+    community = invitation.community
+    wanted = invitation.role
     try:
-        operations.accept_invitation(token, current_viewer(), accept_charter=accept_charter)
+        membership = operations.accept_invitation(
+            token, current_viewer(), accept_charter=accept_charter
+        )
     except NotAllowed:
         db.session.rollback()
         return _invitation_problem("other_address")
@@ -584,6 +588,15 @@ def _accept(token: str, community: Community, accept_charter: bool):
         return _invitation_problem("used")
     db.session.commit()
     flash(_("Bienvenue dans « %(name)s » !", name=community.name), "success")
+    if membership.role != wanted and membership.role == Role.MEMBER:
+        flash(
+            _(
+                "Le rôle « %(role)s » demande le certificat d'animateur : vous êtes membre en "
+                "attendant de l'obtenir dans l'espace de formation.",
+                role=labels.ROLES[wanted],
+            ),
+            "warning",
+        )
     return redirect(url_for(".show", slug=community.slug), 303)
 
 

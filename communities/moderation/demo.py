@@ -1,5 +1,7 @@
 """Moderation history for the demo: open and handled reports, a hidden post, a locked thread, a
-muted member and a ban that has expired — in the public network of buyers, moderated by Lucas."""
+muted member and a ban that has expired — in the public network of buyers, moderated by Lucas —
+and, in the facilitators' club, a post deleted with its reason, a comment hidden then restored and
+an open report on a comment, handled by Sophie."""
 
 from __future__ import annotations
 
@@ -11,9 +13,36 @@ from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
 
 SLUG = "acheteurs-publics"
+CLUB = "club-animateurs"
 
 
 def load_demo(people, communities, _rng) -> None:
+    _buyers_network(people, communities)
+    _facilitators_club(people, communities)
+
+
+def _facilitators_club(people, communities) -> None:
+    community = communities.get(CLUB)
+    if community is None:
+        return
+    facilitator = people["sophie"]
+    duplicate = post_ops.create_post(
+        community, people["ines"], "Atelier du jeudi (doublon)", "Voir l'autre publication."
+    )
+    operations.report(people["emma"], duplicate, "off_topic", "Publié deux fois.")
+    operations.delete(facilitator, duplicate, "Doublon de l'annonce de l'atelier du jeudi.")
+    thread = post_ops.create_post(
+        community, people["emma"], "Vos outils pour animer à distance ?", "Je commence."
+    )
+    careless = post_ops.add_comment(thread, people["ines"], "Écrivez-moi sur ma messagerie perso.")
+    operations.report(people["camille"], careless, "confidential", "Coordonnées personnelles.")
+    operations.hide(facilitator, careless, "Pas de coordonnées personnelles dans les échanges.")
+    operations.restore(facilitator, careless)
+    rude = post_ops.add_comment(thread, people["ines"], "Franchement, quelle question…")
+    operations.report(people["emma"], rude, "abuse", "Ton méprisant.")
+
+
+def _buyers_network(people, communities) -> None:
     community = communities.get(SLUG)
     if community is None:
         return

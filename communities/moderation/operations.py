@@ -87,6 +87,13 @@ def _notify(obj, community, actor, reason, url, title, person) -> None:
     )
 
 
+def _emit(obj, community, actor, action, reason="", expires_at=None) -> None:
+    """``moderation_action`` (federation relays it), before the caller commits."""
+    signals.moderation_action.send(
+        obj, community=community, actor=actor, action=action, reason=reason, expires_at=expires_at
+    )
+
+
 # -- reports -----------------------------------------------------------------------------------
 
 
@@ -136,6 +143,7 @@ def report(
         object_id=obj.id,
         category=category,
     )
+    _emit(obj, community, reporter, "report", reason or category)
     return entry
 
 
@@ -210,6 +218,7 @@ def hide(actor: User, obj, reason: str) -> None:
         author=obj.author_id,
         reports=closed,
     )
+    _emit(obj, community, actor, "hide", reason)
     _notify(
         obj,
         community,
@@ -230,6 +239,7 @@ def restore(actor: User, obj) -> None:
     community = target.community(obj)
     obj.hidden_at, obj.hidden_reason, obj.hidden_by_id = None, "", None
     record(actor, "moderation.restore", obj, community=community, author=obj.author_id)
+    _emit(obj, community, actor, "restore")
     _notify(
         obj,
         community,
@@ -271,6 +281,7 @@ def delete(actor: User, obj, reason: str) -> None:
         obj.author,
     )
     _close_reports(actor, target.key, obj.id, ReportStatus.ACTIONED, "delete")
+    _emit(obj, community, actor, "delete", reason)  # while the object still exists
     delete_operation = {
         "post": posts.delete_post,
         "comment": posts.delete_comment,
@@ -300,6 +311,7 @@ def lock(actor: User, thread, locked: bool = True) -> None:
     if locked:
         _close_reports(actor, target.key, thread.id, ReportStatus.ACTIONED, "lock")
     record(actor, "moderation.lock" if locked else "moderation.unlock", thread, community=community)
+    _emit(thread, community, actor, "lock" if locked else "unlock")
 
 
 def unlock(actor: User, thread) -> None:
@@ -361,6 +373,7 @@ def _sanction(actor, community, member, kind, reason, until, now) -> Sanction:
         reason=reason,
         until=until.isoformat() if until else None,
     )
+    _emit(member, community, actor, str(kind), reason, until)
     return sanction
 
 
@@ -445,3 +458,4 @@ def lift(actor: User, sanction: Sanction) -> None:
         community=community,
         user=sanction.user_id,
     )
+    _emit(sanction.user, community, actor, f"un{sanction.kind}", sanction.reason)

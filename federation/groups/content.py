@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import nh3
 from flask import current_app
+from sqlalchemy import select
 
 from maillage.communities.community.models import Role, Visibility
 from maillage.communities.permissions import can
@@ -25,9 +26,11 @@ from maillage.federation.groups.registry import (
     id_of,
     ids_in,
     same_origin,
+    undoes,
 )
 from maillage.federation.groups.targets import addressed_community, community_of, content_by_ap_id
 from maillage.platform.audit.operations import record
+from maillage.platform.db import utcnow
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
 from maillage.platform.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
@@ -35,6 +38,7 @@ from maillage.platform.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 POST_TYPES = frozenset({"Page", "Article", "Video", "Event", "Question"})
 NOTE_TYPES = frozenset({"Note"})
 TITLE_MAX = 200
+REMOVAL_REASON = "Retiré par la modération"
 
 
 def sanitise(html: str) -> str:
@@ -211,42 +215,105 @@ def finish(incoming: Incoming, community) -> None:
         relay.announce(community, incoming.activity, origin=incoming.actor_id)
 
 
+def finish_undo(incoming: Incoming, community) -> None:
+    """Relay the whole ``Undo`` (not the inner activity) to the followers."""
+    db.session.flush()
+    if community.local and incoming.announced_by is None and incoming.outer is not None:
+        relay.announce(community, incoming.outer, origin=incoming.actor_id)
+
+
+def moderated_by_ap_id(ap_id: str):
+    """The post, comment, discussion topic or reply whose id is ``ap_id``, and its community."""
+    from maillage.communities.discussions.models import DiscussionReply, DiscussionTopic
+    from maillage.communities.moderation.targets import kind_of
+
+    row = content_by_ap_id(ap_id)
+    for model in (DiscussionTopic, DiscussionReply):
+        if row is None and ap_id:
+            row = db.session.scalar(select(model).where(model.ap_id == ap_id))
+    return (row, kind_of(row).community(row)) if row is not None else (None, None)
+
+
+def group_vouches(incoming: Incoming, community) -> bool:
+    """Whether the remote group that owns ``community`` carried (signed) this activity."""
+    group = incoming.announced_by
+    return not community.local and group is not None and group.community_id == community.id
+
+
 @handles("Delete")
 def delete(incoming: Incoming) -> None:
+    """The author's ``Delete`` deletes; anyone else's is a moderator's removal (Lemmy's
+    "removed" state): the content is hidden, and ``Undo{Delete}`` restores it."""
     target = id_of(incoming.activity.get("object"))
     if target == incoming.actor_id:
         _delete_actor(incoming)
         return
-    row = content_by_ap_id(target)
+    row, community = moderated_by_ap_id(target)
     if row is None:
         raise Ignored("nothing to delete")
-    community = community_of(row)
-    if row.author.ap_id == incoming.actor_id:
+    if row.author is not None and row.author.ap_id == incoming.actor_id:
         _delete_row(row, row.author)
-    elif incoming.announced_by is not None and same_origin(
-        incoming.actor_id, incoming.announced_by.ap_id
-    ):
-        _delete_row(row, row.author)  # removal by the remote group's moderators
     else:
-        _remove_as_moderator(incoming, row, community)
+        _remove(incoming, row, community, removed=True)
     finish(incoming, community)
 
 
+@undoes("Delete")
+def undo_delete(incoming: Incoming) -> None:
+    """``Undo{Delete}`` of a moderator's removal: the content is shown again."""
+    row, community = moderated_by_ap_id(id_of(incoming.activity.get("object")))
+    if row is None:
+        raise Ignored("nothing to restore")
+    if row.author is not None and row.author.ap_id == incoming.actor_id:
+        raise Ignored("a deletion by the author is final")
+    _remove(incoming, row, community, removed=False)
+    finish_undo(incoming, community)
+
+
 def _delete_row(row, actor) -> None:
-    from maillage.communities.posts.operations import delete_comment, delete_post
+    from maillage.communities.discussions import operations as discussions
+    from maillage.communities.moderation.targets import kind_of
+    from maillage.communities.posts import operations as posts
 
-    (delete_post if isinstance(row, Post) else delete_comment)(row, actor)
+    operation = {
+        "post": posts.delete_post,
+        "comment": posts.delete_comment,
+        "topic": discussions.delete_topic,
+        "reply": discussions.delete_reply,
+    }[kind_of(row).key]
+    try:
+        operation(row, actor)
+    except OperationError as exc:
+        raise Rejected(str(exc)) from exc
 
 
-def _remove_as_moderator(incoming: Incoming, row, community) -> None:
-    from maillage.communities.moderation.operations import delete as moderation_delete
+def _remove(incoming: Incoming, row, community, *, removed: bool) -> None:
+    """Hide (``removed``) or restore ``row``: as the remote group says for its own content,
+    through our moderation operations (role checked) for our communities."""
+    reason = " ".join(str(incoming.activity.get("summary") or "").split())[:1000]
+    reason = reason or REMOVAL_REASON
+    if group_vouches(incoming, community):
+        if row.hidden == removed:
+            return
+        row.hidden_at, row.hidden_by_id = (utcnow() if removed else None), None
+        row.hidden_reason = reason if removed else ""
+        action = "federation.remove" if removed else "federation.restore"
+        record(None, action, row, community=community, author=row.author_id)
+        return
+    if not community.local:
+        raise Rejected("removal not announced by the content's group")
+    from maillage.communities.moderation.operations import hide, restore
 
     user = incoming.user()
-    if not can(user, "moderate", community):
-        raise Rejected("only the author or a moderator deletes")
-    reason = str(incoming.activity.get("summary") or "Retiré par la modération")
+    if not can(user, "hide", row):
+        raise Rejected("only the author or a moderator removes")
+    if row.hidden == removed:
+        return
     try:
-        moderation_delete(user, row, reason)
+        if removed:
+            hide(user, row, reason)
+        else:
+            restore(user, row)
     except OperationError as exc:
         raise Rejected(str(exc)) from exc
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from maillage.communities.community.models import Role
 from maillage.communities.permissions import can
 from maillage.communities.posts.models import Post
-from maillage.federation.groups.content import finish
+from maillage.federation.groups.content import finish, finish_undo
 from maillage.federation.groups.registry import (
     Ignored,
     Incoming,
@@ -92,7 +92,7 @@ def _set_lock(incoming: Incoming, *, locked: bool) -> None:
         moderation_lock(user, post, locked)
     except OperationError as exc:
         raise Rejected(str(exc)) from exc
-    finish(incoming, community)
+    (finish if locked else finish_undo)(incoming, community)
 
 
 def _blocked_community(incoming: Incoming):
@@ -132,6 +132,7 @@ def block(incoming: Incoming) -> None:
         return
     except OperationError as exc:
         raise Rejected(str(exc)) from exc
+    finish(incoming, community)
 
 
 def _remote_ban(community, member, reason: str) -> None:
@@ -170,20 +171,50 @@ def unblock(incoming: Incoming) -> None:
     user = incoming.user()
     if not can(user, "ban", community):
         raise Rejected("only facilitators lift a ban")
-    lift(user, sanction)
+    try:
+        lift(user, sanction)
+    except OperationError as exc:
+        raise Rejected(str(exc)) from exc
+    finish_undo(incoming, community)
 
 
 @handles("Add", "Remove")
 def add_or_remove(incoming: Incoming) -> None:
-    """Moderators and featured posts of a remote group (our own are changed here only)."""
+    """Moderators of a remote group (as it announces them), or of one of ours (changed by a
+    remote facilitator through our operations, then relayed).  Featured posts are not shown."""
     target = id_of(incoming.activity.get("target"))
     group = incoming.announced_by
-    if group is None or group.community is None:
-        raise Ignored("Add/Remove applies to remote groups, through their Announce")
-    if target and target in (group.moderators, f"{group.ap_id}/moderators"):
-        _set_moderator(group.community, incoming, add=incoming.type == "Add")
-        return
-    raise Ignored("featured posts are not shown in Maillage")
+    if group is not None and group.community is not None:
+        if target and target in (group.moderators, f"{group.ap_id}/moderators"):
+            _set_moderator(group.community, incoming, add=incoming.type == "Add")
+            return
+        raise Ignored("featured posts are not shown in Maillage")
+    community = community_by_ap_id(target.removesuffix("/moderators"))
+    if community is None or not community.local or not target.endswith("/moderators"):
+        raise Ignored("Add/Remove of something else than our moderators")
+    if _change_moderator(incoming, community, add=incoming.type == "Add"):
+        finish(incoming, community)
+
+
+def _change_moderator(incoming: Incoming, community, *, add: bool) -> bool:
+    """Whether the role changed (what did not change is not relayed)."""
+    from maillage.communities.community.operations import change_role, membership_of
+
+    actor = incoming.user()
+    if not can(actor, "manage_members", community):
+        raise Rejected("only facilitators change the moderators")
+    person = _person(id_of(incoming.activity.get("object")))
+    membership = membership_of(community, person)
+    if membership is None:
+        raise Rejected("only members become moderators")
+    moderates = membership.role in (Role.MODERATOR, Role.FACILITATOR, Role.OWNER)
+    if moderates == add:
+        return False
+    try:
+        change_role(community, actor, person, Role.MODERATOR if add else Role.MEMBER)
+    except OperationError as exc:
+        raise Rejected(str(exc)) from exc
+    return True
 
 
 def _set_moderator(community, incoming: Incoming, *, add: bool) -> None:

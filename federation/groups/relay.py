@@ -16,9 +16,12 @@ from maillage.federation.ids import base_url, domain_of
 log = logging.getLogger(__name__)
 
 CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
-#: Activities a Group re-sends to its followers after applying them.  ``Flag`` stays private
-#: (a report names its reporter); it goes to nobody but our moderators.
-RELAYED = frozenset({"Create", "Update", "Delete", "Like", "Dislike", "Undo"})
+#: Activities a Group re-sends to its followers after applying them: content and votes, and
+#: what a remote moderator did here (removal is a ``Delete``, lock, ban, moderators; their
+#: ``Undo``).  ``Flag`` stays private (a report names its reporter): only our moderators see it.
+RELAYED = frozenset(
+    {"Create", "Update", "Delete", "Like", "Dislike", "Undo", "Lock", "Block", "Add", "Remove"}
+)
 
 
 def new_id(kind: str) -> str:
@@ -75,7 +78,9 @@ def announce(community: Community, activity: dict, *, origin: str) -> list[dict]
     to, cc = _addressing(community)
     sent = [_announce(community, without_context(activity), to, cc)]
     obj = activity.get("object")
-    if activity.get("type") == "Create" and isinstance(obj, dict) and obj.get("id"):
+    public = community.visibility == Visibility.PUBLIC
+    if public and activity.get("type") == "Create" and isinstance(obj, dict) and obj.get("id"):
+        # the bare object for Mastodon: it fetches it, so only for what anyone may read
         sent.append(_announce(community, obj["id"], to, cc))
     for item in sent:
         send(item, inboxes, community.ap_id)

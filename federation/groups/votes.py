@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from maillage.communities.posts.models import Post, Reaction
-from maillage.federation.groups.content import _contributor, finish
+from maillage.federation.groups.content import _contributor, finish, finish_undo
 from maillage.federation.groups.registry import Ignored, Incoming, handles, id_of, undoes
 from maillage.federation.groups.targets import community_of, content_by_ap_id
 from maillage.platform.extensions import db
@@ -54,12 +54,3 @@ def undo_vote(incoming: Incoming) -> None:
             )
         )
     finish_undo(incoming, community)
-
-
-def finish_undo(incoming: Incoming, community) -> None:
-    """Relay the whole ``Undo`` (not the inner activity) to the followers."""
-    from maillage.federation.groups import relay
-
-    db.session.flush()
-    if community.local and incoming.announced_by is None and incoming.outer is not None:
-        relay.announce(community, incoming.outer, origin=incoming.actor_id)

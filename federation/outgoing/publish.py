@@ -103,20 +103,46 @@ def enqueue(activity: dict, inboxes: list[str], signer_ap_id: str) -> int:
     return enqueue_delivery(activity, inboxes, signer_ap_id)
 
 
-def announce_local(community: Community, build) -> dict | None:
+def inner_addressing(community: Community, public: bool) -> tuple[list[str], list[str]]:
+    """``to``/``cc`` of a person's activity in ``community`` (Lemmy's shape)."""
+    if public:
+        return [activities.PUBLIC], [community.ap_id]
+    return [community.ap_id], [followers_url(community)] if community.local else []
+
+
+def announce_local(
+    community: Community, build, *, plain_object: bool = False, extra_inboxes=()
+) -> dict | None:
     """Wrap the activity ``build(addressing)`` returns in the Group's Announce and queue it.
 
     ``build`` is called only when someone will receive it, so a community without remote
-    followers costs no serialisation.
+    followers costs no serialisation.  ``plain_object``: a new post or comment is also
+    announced as the bare object id (a boost, the form Mastodon shows), once per inbox.
+    ``extra_inboxes``: instances that must hear it without following (a banned person's).
     """
     addressing = local_group_addressing(community)
-    if addressing is None or not addressing.inboxes:
+    if addressing is None:
+        return None
+    inboxes = list(dict.fromkeys([*addressing.inboxes, *extra_inboxes]))
+    if not inboxes:
         return None
     inner = build(addressing)
     if inner is None:
         return None
     wrapper = activities.announce(community.ap_id, inner, to=addressing.to, cc=addressing.cc)
-    enqueue(wrapper, addressing.inboxes, community.ap_id)
+    enqueue(wrapper, inboxes, community.ap_id)
+    obj = inner.get("object")
+    # Only public content: a boost of a followers-only object is shown by nobody.
+    if plain_object and addressing.public and isinstance(obj, dict) and obj.get("id"):
+        boost = activities.activity(
+            "Announce",
+            community.ap_id,
+            obj["id"],
+            to=addressing.to,
+            cc=addressing.cc,
+            audience=community.ap_id,
+        )
+        enqueue(boost, inboxes, community.ap_id)
     return wrapper
 
 
@@ -132,12 +158,14 @@ def send_to_remote_group(community: Community, signer_ap_id: str, build) -> dict
     return document
 
 
-def publish(community: Community, signer_ap_id: str, build) -> dict | None:
+def publish(
+    community: Community, signer_ap_id: str, build, *, plain_object: bool = False
+) -> dict | None:
     """The right path for ``community``: Announce when it is ours, direct when it is remote.
 
     ``build(addressing)`` returns the activity of the person (or None to send nothing)."""
     if not enabled():
         return None
     if community.local:
-        return announce_local(community, build)
+        return announce_local(community, build, plain_object=plain_object)
     return send_to_remote_group(community, signer_ap_id, build)

@@ -10,32 +10,19 @@ from __future__ import annotations
 import logging
 
 from maillage.communities import signals
-from maillage.federation.outgoing import activities, publish
+from maillage.federation.outgoing import activities, moderation, publish
+from maillage.federation.outgoing.publish import inner_addressing
 
 log = logging.getLogger(__name__)
 
-# Content kinds that federate as objects (actors.serialize.object_for answers None for others).
-REMOVAL_SUMMARY = "Retiré par la modération"
+REMOVAL_SUMMARY = moderation.REMOVAL_SUMMARY
 
 
 def _is_local(user) -> bool:
     return user is not None and bool(getattr(user, "local", False))
 
 
-def _object_document(obj) -> dict | None:
-    from maillage.federation.actors.serialize import object_for
-
-    try:
-        return object_for(obj)
-    except (LookupError, NotImplementedError, TypeError):
-        return None
-
-
-def inner_addressing(community, public: bool) -> tuple[list[str], list[str]]:
-    """``to``/``cc`` of a person's activity in ``community`` (Lemmy's shape)."""
-    if public:
-        return [activities.PUBLIC], [community.ap_id]
-    return [community.ap_id], [publish.followers_url(community)] if community.local else []
+_object_document = moderation.object_document
 
 
 def publish_object(kind: str, obj, community, actor) -> dict | None:
@@ -53,7 +40,7 @@ def publish_object(kind: str, obj, community, actor) -> dict | None:
             kind, actor.ap_id, document, to=to, cc=cc, audience=community.ap_id
         )
 
-    return publish.publish(community, actor.ap_id, build)
+    return publish.publish(community, actor.ap_id, build, plain_object=kind == "Create")
 
 
 def publish_delete(obj, community, actor, summary: str | None = None) -> dict | None:
@@ -66,7 +53,9 @@ def publish_delete(obj, community, actor, summary: str | None = None) -> dict | 
         return None  # a remote group's moderation is that group's business
     if not removal and not getattr(obj, "local", True):
         return None
-    if removal and summary is None:
+    # moderation.delete tells why before the content's own operation sends this signal.
+    summary = summary or moderation.removal_reason(obj)
+    if removal and not summary:
         summary = REMOVAL_SUMMARY
     object_id = obj.ap_id
 
@@ -173,26 +162,6 @@ def _member_left(community, user=None, **_):
         send_undo_follow(user, community)
 
 
-@signals.member_left.connect
-def _member_banned(community, user=None, **_):
-    """A ban (``moderation.ban`` removes the membership) of a local community: ``Block``."""
-    if not community.local or user is None or not publish.enabled():
-        return
-    try:
-        from maillage.communities.moderation.models import SanctionKind
-        from maillage.communities.moderation.queries import active_sanction
-    except ImportError:
-        return
-    from maillage.platform.db import utcnow
-
-    sanction = active_sanction(user, community, SanctionKind.BAN, utcnow())
-    if sanction is None:
-        return
-    from maillage.federation.outgoing.moderation import publish_block
-
-    publish_block(community, user, sanction.created_by, sanction.reason, sanction.ends_at)
-
-
 # -- votes -------------------------------------------------------------------------------------
 
 LIKE = "👍"
@@ -217,11 +186,20 @@ def publish_reaction(post, user, emoji: str, added: bool) -> dict | None:
     return publish.publish(community, user.ap_id, build)
 
 
-# posts.toggle_reaction sends no signal yet; the lead adds ``reaction_toggled`` (sender: the
-# Post; kwargs: user, emoji, added) to communities/signals.py and sends it there.
-_reaction_toggled = getattr(signals, "reaction_toggled", None)
-if _reaction_toggled is not None:
+@signals.reaction_toggled.connect
+def _reaction(post, user=None, emoji="", added=True, **_):
+    publish_reaction(post, user, emoji, added)
 
-    @_reaction_toggled.connect
-    def _reaction(post, user=None, emoji="", added=True, **_):
-        publish_reaction(post, user, emoji, added)
+
+# -- moderation --------------------------------------------------------------------------------
+
+
+@signals.moderation_action.connect
+def _moderation(obj, community=None, actor=None, action="", reason="", expires_at=None, **_):
+    if community is not None:
+        moderation.on_moderation(obj, community, actor, action, reason, expires_at)
+
+
+@signals.member_role_changed.connect
+def _role_changed(membership, actor=None, previous=None, **_):
+    moderation.on_role_changed(membership, actor, previous)

@@ -34,6 +34,22 @@ def test_demo_loads_every_visibility_join_policy_and_role(app):
             .where(Membership.community_id == community.id)
         )
         assert community.member_count == rows
+    # the facilitators' promise: moderation history in several communities, learners at
+    # different stages of the training path
+    from maillage.communities.moderation.models import Report
+    from maillage.communities.training.models import Certificate, QuizAttempt
+
+    moderated = db.session.scalars(select(Report.community_id).distinct()).all()
+    assert len(moderated) >= 2
+    assert {r.status for r in db.session.scalars(select(Report))} >= {
+        "open",
+        "dismissed",
+        "actioned",
+    }
+    assert db.session.scalar(select(func.count()).select_from(Certificate)) >= 1
+    assert db.session.scalar(
+        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.passed.is_(False))
+    )
 
 
 def test_demo_accounts_sign_in_with_the_published_password(app):

@@ -36,6 +36,8 @@ BY_MODERATOR = {
     "lemmy/activities/block/undo_block_user.json",
     "lemmy/activities/deletion/remove_note.json",
     "lemmy/activities/deletion/undo_remove_note.json",
+    "lemmy/activities/community/add_mod.json",
+    "lemmy/activities/community/remove_mod.json",
     "lemmy/activities/community/lock_page.json",
     "lemmy/activities/community/lock_note.json",
     "lemmy/activities/community/undo_lock_page.json",

@@ -34,8 +34,13 @@ def deliveries(kind: str | None = None, inner: str | None = None) -> list:
         row
         for row in rows
         if (kind is None or row.payload.get("type") == kind)
-        and (inner is None or (row.payload.get("object") or {}).get("type") == inner)
+        and (inner is None or _inner_type(row.payload) == inner)
     ]
+
+
+def _inner_type(payload: dict):
+    obj = payload.get("object")
+    return obj.get("type") if isinstance(obj, dict) else None
 
 
 def follow_local(test_peer, client, community, name: str = "alice") -> None:

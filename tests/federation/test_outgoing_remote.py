@@ -268,3 +268,93 @@ def test_like_and_undo_like_of_a_post_in_remote_community(member, group_id, foll
     assert like.inbox_url == f"{group_id}/inbox"
     assert undo.payload["object"]["type"] == "Like"
     assert undo.payload["object"]["object"] == post.ap_id
+
+
+def _remote_post(test_peer, client, group_id: str, followed, title: str = "Chez eux"):
+    """A post of the peer's ``alice`` in its group, announced by the group to our inbox."""
+    from maillage.communities.posts.models import Post
+
+    page = test_peer.publish(
+        {
+            "id": f"{test_peer.base_url}/post/{title.replace(' ', '-')}",
+            "type": "Page",
+            "attributedTo": test_peer.person_id("alice"),
+            "audience": group_id,
+            "to": [group_id, PUBLIC],
+            "name": title,
+            "content": "<p>Texte</p>",
+            "mediaType": "text/html",
+        }
+    )
+    create = test_peer.activity(
+        "Create", page, actor=test_peer.person_id("alice"), cc=[group_id], audience=group_id
+    )
+    announce = test_peer.activity(
+        "Announce",
+        {k: v for k, v in create.items() if k != "@context"},
+        actor=group_id,
+        cc=[f"{group_id}/followers"],
+    )
+    response = test_peer.post(client, "/inbox", announce)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    db.session.expire_all()
+    post = db.session.scalar(select(Post).where(Post.ap_id == page["id"]))
+    assert post is not None
+    assert post.community_id == followed.id
+    return post
+
+
+def test_report_in_remote_community_is_a_flag_to_the_group(
+    test_peer, client, member, group_id, followed
+):
+    post = _remote_post(test_peer, client, group_id, followed)
+    response = submit(
+        client, f"/report/post/{post.id}", {"category": "other", "reason": "Propos injurieux"}
+    )
+    assert response.status_code in (302, 303), response.get_data(as_text=True)
+    [flag] = deliveries("Flag")
+    assert flag.signer_ap_id == member.ap_id
+    assert flag.inbox_url == f"{group_id}/inbox"
+    assert flag.payload["actor"] == member.ap_id
+    assert flag.payload["object"] == post.ap_id
+    assert flag.payload["to"] == [group_id]
+    assert flag.payload["summary"] == "Propos injurieux"
+    [sent] = test_peer.received_activities("Flag")
+    assert sent["id"] == flag.payload["id"]
+
+
+def test_vote_over_http_in_remote_community(test_peer, client, member, group_id, followed):
+    post = _remote_post(test_peer, client, group_id, followed, "À voter")
+    assert submit(client, f"/post/{post.id}/react", {"emoji": "👍"}).status_code == 302
+    [like] = deliveries("Like")
+    assert (like.payload["object"], like.signer_ap_id) == (post.ap_id, member.ap_id)
+    assert like.inbox_url == f"{group_id}/inbox"
+    assert submit(client, f"/post/{post.id}/react", {"emoji": "👍"}).status_code == 302
+    [undo] = deliveries("Undo")
+    assert undo.payload["object"]["id"] == like.payload["id"] or (
+        undo.payload["object"]["type"] == "Like"
+    )
+    assert undo.payload["object"]["object"] == post.ap_id
+
+
+def test_moderation_of_a_remote_community_stays_with_its_group(
+    test_peer, client, create_user, group_id, followed
+):
+    """Only the remote group moderates its content: our admin's hide, lock or ban of a shadow
+    community's content sends nothing (the group decides for its followers)."""
+    from maillage.communities.moderation.operations import ban, hide, lock
+
+    post = _remote_post(test_peer, client, group_id, followed)
+    admin = create_user("admina", is_admin=True)
+    hide(admin, post, "Hors charte")
+    lock(admin, post)
+    ban(admin, followed, post.author, "Hors charte", None)
+    db.session.commit()
+    assert deliveries() == [row for row in deliveries() if row.payload["type"] == "Follow"]
+
+
+def test_the_directory_leads_to_following_a_remote_community(client, login_as, member):
+    login_as(member)
+    directory = client.get("/communities").get_data(as_text=True)
+    assert 'href="/federation/follow"' in directory
+    assert client.get("/federation/follow").status_code == 200

@@ -98,6 +98,16 @@ def test_the_highest_role_of_several_groups_wins(client, ldap_sign_in, pcs, dire
     assert grants(benoit) == [(group("pcs-cellule"), "member")]
 
 
+def test_without_the_required_certificate_a_group_grants_member_only(
+    app, client, ldap_sign_in, pcs
+):
+    app.config["TRAINING_REQUIRED_FOR_FACILITATOR"] = True
+
+    assert ldap_sign_in("benoit.cosic").status_code == 302
+
+    assert membership(pcs, user("Benoît Ćosić")).role == "member"
+
+
 def test_a_group_can_name_the_organisation(client, ldap_sign_in):
     assert ldap_sign_in("camille.martin").status_code == 302
 
