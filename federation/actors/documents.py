@@ -103,7 +103,10 @@ def _public_key(doc: dict, actor_id: str) -> tuple[str | None, str | None]:
 
 
 def parse_actor(doc, fetched_url: str) -> dict:
-    """The RemoteActor fields of an actor document fetched from ``fetched_url``."""
+    """The RemoteActor fields of an actor document fetched from ``fetched_url``.
+
+    ``fetched_url`` must be the URL that answered (``fetch_object_with_url``'s final URL), not
+    the one asked for: a redirect must never lend its host to a document served elsewhere."""
     if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
         raise ActorError("not an object")
     actor_id = doc["id"]

@@ -248,10 +248,16 @@ def _instance_signer() -> tuple[str, str]:
 
 def fetch_actor_document(url: str, *, budget=None) -> dict:
     """GET an actor document with a request signed by the instance actor."""
-    from maillage.federation.transport.fetch import FetchError, fetch_object
+    return fetch_actor_document_with_url(url, budget=budget)[0]
+
+
+def fetch_actor_document_with_url(url: str, *, budget=None) -> tuple[dict, str]:
+    """``(document, final_url)``: the actor document and the URL that answered it (redirects
+    stay on the host; the document's id is checked against ``final_url``)."""
+    from maillage.federation.transport.fetch import FetchError, fetch_object_with_url
 
     try:
-        return fetch_object(url, signer=_instance_signer(), budget=budget)
+        return fetch_object_with_url(url, signer=_instance_signer(), budget=budget)
     except FetchError as exc:
         raise ActorError(f"fetch failed: {exc}") from exc
 
@@ -280,13 +286,18 @@ def resolve_actor(ap_id: str, *, refresh: bool = False, budget=None, now=None) -
 
 def _fetch_and_parse(url: str, budget) -> tuple[dict, dict]:
     """The document at ``url``; when it names another id on the same host (an alias, or the
-    key stub some servers serve at a key id), the document at that canonical id instead."""
-    doc = fetch_actor_document(url, budget=budget)
+    key stub some servers serve at a key id), the document at that canonical id instead.
+
+    The id is compared with the URL that answered (after redirects), never with ``url``."""
+    doc, final = fetch_actor_document_with_url(url, budget=budget)
     canonical = doc.get("id") if isinstance(doc, dict) else None
-    if isinstance(canonical, str) and canonical != url and domain_of(canonical) == domain_of(url):
-        doc = fetch_actor_document(canonical, budget=budget)
-        url = canonical
-    return doc, parse_actor(doc, url)
+    if (
+        isinstance(canonical, str)
+        and canonical not in (url, final)
+        and domain_of(canonical) == domain_of(final)
+    ):
+        doc, final = fetch_actor_document_with_url(canonical, budget=budget)
+    return doc, parse_actor(doc, final)
 
 
 def _store_actor(fields: dict, doc: dict, now) -> RemoteActor:

@@ -13,22 +13,23 @@ from maillage.federation.ids import is_local_id
 
 
 def fetch(incoming: Incoming, url: str) -> dict:
-    """GET ``url`` (signed by our instance actor); the document must carry that same id host."""
+    """GET ``url`` (signed by our instance actor); the document's id must be on the host of the
+    URL that answered (``final_url``: redirects never leave the host, this checks it again)."""
     from maillage.federation.actors.operations import instance_actor_key
-    from maillage.federation.transport.fetch import FetchError, fetch_object
+    from maillage.federation.transport.fetch import FetchError, fetch_object_with_url
 
     if not url or is_local_id(url):
         raise Rejected(f"cannot fetch {url!r}")
     key = instance_actor_key(commit=True)
     try:
-        document = fetch_object(
+        document, final_url = fetch_object_with_url(
             url, signer=(key.key_id, key.private_key_pem), budget=incoming.budget
         )
     except FetchError as exc:
         if exc.transient:  # the origin is down or overloaded: try again later
             raise Unavailable(f"fetch of {url} failed: {exc}") from exc
         raise Rejected(f"fetch of {url} failed: {exc}") from exc
-    if not isinstance(document, dict) or not same_origin(id_of(document), url):
+    if not isinstance(document, dict) or not same_origin(id_of(document), final_url):
         raise Rejected(f"{url} answered a document of another origin")
     return document
 

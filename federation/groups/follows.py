@@ -40,6 +40,13 @@ def _local_group(ap_id: str):
     return community
 
 
+def _not_announced(incoming: Incoming) -> None:
+    """A follow and its answer come signed by their own actor, never inside a group's Announce
+    (the Announce handler refuses them too)."""
+    if incoming.announced_by is not None:
+        raise Rejected("a follow is not announced by a group")
+
+
 def refusal(community, user, remote_actor) -> str | None:
     """Why a remote person may not follow ``community`` (None: they may)."""
     from maillage.communities.community.operations import membership_of
@@ -62,6 +69,7 @@ def follow(incoming: Incoming) -> None:
         request_to_join,
     )
 
+    _not_announced(incoming)
     community = _local_group(id_of(incoming.activity.get("object")))
     actor = incoming.actor()
     user = incoming.user()
@@ -91,12 +99,16 @@ def follow(incoming: Incoming) -> None:
 def undo_follow(incoming: Incoming) -> None:
     from maillage.communities.community.operations import membership_of, remove_membership
 
+    _not_announced(incoming)
     community = _local_group(id_of(incoming.activity.get("object")))
     actor = incoming.actor()
     user = incoming.user()
     row = follower(community, actor)
     if row is not None:
+        # Deleted first: the member_left subscriber then finds no row and sends no Reject
+        # back for a follow its author ended.
         db.session.delete(row)
+        db.session.flush()
     membership = membership_of(community, user)
     if membership is not None and membership.role != Role.OWNER:
         remove_membership(community, user)
@@ -123,6 +135,7 @@ def accepted_follow(community, remote_actor) -> None:
 @handles("Accept", "Reject")
 def answer(incoming: Incoming) -> None:
     """A remote Group answered the Follow one of our users sent."""
+    _not_announced(incoming)
     obj = incoming.activity.get("object")
     follow_id = id_of(obj)
     if isinstance(obj, dict):

@@ -11,7 +11,14 @@ request is checked before it leaves, and again after every redirect:
   ``FEDERATION_ALLOW_LOOPBACK`` allows 127/8 and ``::1`` only (nothing else private);
 - the connection goes to the address that was checked (no second DNS answer can swap it: the TLS
   certificate is still checked against the host name);
-- redirects are followed here, at most :data:`MAX_REDIRECTS`, each one checked again;
+- redirects are followed here, at most :data:`MAX_REDIRECTS`, each one checked again, and only
+  on the same host (same host name and port; ``http`` → ``https`` on the default ports is the
+  one change allowed).  A redirect to another host is refused: a peer with an open redirect
+  must not make us accept, as its own, a document served by someone else (the Mastodon
+  CVE-2024-23832 class).  :func:`fetch_object_with_url` returns the URL that answered, and
+  origin checks compare a document's ``id`` with *that* URL;
+- the instance trust policy (``policy.domain_allowed``) is checked for the host of every hop,
+  before connecting (when an application context is there: without one there is no policy);
 - connect and read timeouts, plus an overall deadline while reading the body
   (``FEDERATION_FETCH_TIMEOUT``, 10 s); bodies are read in chunks and abandoned past
   ``FEDERATION_MAX_BODY`` bytes (1 MB);
@@ -192,8 +199,13 @@ def _pool(scheme: str, host: str, port: int, address: str, seconds: float):
 
 def _request(method: str, url: str, headers: dict[str, str], body: bytes | None):
     """One checked request; returns ``(response, pool)`` with the body not yet read."""
-    scheme, host, port, target = check_url(url)
-    address = _resolve(host, port)
+    parts = check_url(url)
+    return _send(method, parts, _resolve(parts[1], parts[2]), headers, body)
+
+
+def _send(method: str, parts, address: str, headers: dict[str, str], body: bytes | None):
+    """The request to the already checked ``address`` of ``parts = check_url(url)``."""
+    scheme, host, port, target = parts
     default_port = 443 if scheme == "https" else 80
     headers = {"User-Agent": USER_AGENT, **headers}
     headers.setdefault("Host", host if port == default_port else f"{host}:{port}")
@@ -239,32 +251,81 @@ def _close(response, pool) -> None:
     pool.close()
 
 
+def _same_host(previous: tuple, current: tuple) -> bool:
+    """May a redirect go from ``previous`` to ``current`` (both ``check_url`` results)?
+
+    Same host name and port, same scheme or the upgrade ``http://host`` → ``https://host``."""
+    (scheme, host, port, _), (new_scheme, new_host, new_port, _) = previous, current
+    if new_host != host:
+        return False
+    if new_scheme == scheme:
+        return new_port == port
+    return (scheme, port, new_scheme, new_port) == ("http", 80, "https", 443)
+
+
+def _check_policy(host: str) -> None:
+    """Refuse an instance the trust policy does not allow (no app context: no policy)."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from maillage.federation.transport.policy import domain_allowed
+
+    if not domain_allowed(host):
+        raise FetchError(f"instance not allowed: {host}")
+
+
+def fetch_object_with_url(
+    url: str,
+    *,
+    signer: tuple[str, str] | None = None,
+    budget: FetchBudget | None = None,
+) -> tuple[dict, str]:
+    """``(document, final_url)``: GET an ActivityPub document (signed with ``signer =
+    (key_id, private_pem)`` if given), following same-host redirects only.
+
+    ``final_url`` is the URL that answered: check the document's ``id`` against it, not against
+    ``url``.  Every hop is checked before connecting: scheme, addresses, same host as the
+    previous hop, trust policy.
+    """
+    if budget is not None:
+        budget.spend()
+    deadline = time.monotonic() + 2 * timeout()
+    previous = None
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts = check_url(url)
+        address = _resolve(parts[1], parts[2])
+        if previous is not None and not _same_host(previous, parts):
+            raise FetchError(f"refused redirect to another host ({parts[1]})")
+        _check_policy(parts[1])
+        if signer is not None:
+            headers = sign_request("GET", url, None, signer[0], signer[1])
+        else:
+            headers = {"Accept": ACTIVITY_ACCEPT}
+        response, pool = _send("GET", parts, address, headers, None)
+        try:
+            location = response.headers.get("Location")
+            if response.status in {301, 302, 303, 307, 308} and location:
+                url, previous = urljoin(url, location), parts
+                continue
+            body = _read_body(response, max_body(), deadline)
+        finally:
+            _close(response, pool)
+        return _parse_document(response, body), url
+    raise FetchError("too many redirects")
+
+
 def fetch_object(
     url: str,
     *,
     signer: tuple[str, str] | None = None,
     budget: FetchBudget | None = None,
 ) -> dict:
-    """GET an ActivityPub document (signed with ``signer = (key_id, private_pem)`` if given)."""
-    if budget is not None:
-        budget.spend()
-    deadline = time.monotonic() + 2 * timeout()
-    for _hop in range(MAX_REDIRECTS + 1):
-        if signer is not None:
-            headers = sign_request("GET", url, None, signer[0], signer[1])
-        else:
-            headers = {"Accept": ACTIVITY_ACCEPT}
-        response, pool = _request("GET", url, headers, None)
-        try:
-            location = response.headers.get("Location")
-            if response.status in {301, 302, 303, 307, 308} and location:
-                url = urljoin(url, location)
-                continue
-            body = _read_body(response, max_body(), deadline)
-        finally:
-            _close(response, pool)
-        return _parse_document(response, body)
-    raise FetchError("too many redirects")
+    """The document of :func:`fetch_object_with_url`, without the URL that answered.
+
+    Only for documents whose origin does not matter (WebFinger answers…): a caller checking
+    that a document comes from its own ``id``'s host wants :func:`fetch_object_with_url`."""
+    return fetch_object_with_url(url, signer=signer, budget=budget)[0]
 
 
 def _parse_document(response, body: bytes) -> dict:

@@ -272,3 +272,66 @@ def test_signed_get_for_another_host_gets_404(client, test_peer, create_user, pr
     headers = test_peer.sign("GET", f"{BASE}/c/interne", None, key_id)
     headers.pop("Host")
     assert client.get("/c/interne", headers=headers, base_url=BASE).status_code == 200
+
+
+# -- a remote follower removed or banned -------------------------------------------------------
+
+
+def _announced_to(peer) -> list[dict]:
+    db.session.expire_all()
+    return [
+        row.payload
+        for row in db.session.scalars(select(Delivery))
+        if row.payload["type"] == "Announce" and peer.domain in row.host
+    ]
+
+
+def test_removed_remote_follower_gets_a_reject_and_no_more_content(
+    client, test_peer, create_user, create_community, create_post, login_as
+):
+    owner = create_user("hote")
+    community = create_community("Main", owner=owner, slug="main")
+    follow = _follow(client, test_peer, community)
+    shadow = db.session.scalar(select(GroupFollower)).remote_actor.user
+    create_post(community, owner, "Avant", "Encore livré.")
+    before = len(_announced_to(test_peer))
+    assert before
+
+    login_as(owner)
+    response = submit(client, f"/c/main/members/{shadow.id}/remove", {})
+    assert response.status_code in (302, 303)
+    db.session.expire_all()
+    assert db.session.scalar(select(GroupFollower)) is None
+    [reject] = test_peer.received_activities("Reject")
+    assert reject["actor"] == community.ap_id
+    assert reject["object"]["id"] == follow["id"]
+    assert reject["object"]["actor"] == follow["actor"]
+
+    create_post(community, owner, "Après", "Plus livré.")
+    assert len(_announced_to(test_peer)) == before
+
+
+def test_banned_remote_follower_gets_a_reject(client, test_peer, create_user, create_community):
+    from maillage.communities.moderation.operations import ban
+
+    owner = create_user("hote")
+    community = create_community("Main", owner=owner, slug="main")
+    _follow(client, test_peer, community)
+    shadow = db.session.scalar(select(GroupFollower)).remote_actor.user
+    ban(owner, community, shadow, "Spam", None)
+    db.session.commit()
+    assert db.session.scalar(select(GroupFollower)) is None
+    assert len(test_peer.received_activities("Reject")) == 1
+
+
+def test_undo_follow_sends_nothing_back(client, test_peer, create_user, create_community):
+    community = create_community("Main", owner=create_user("hote"), slug="main")
+    follow = _follow(client, test_peer, community)
+    undo = test_peer.activity("Undo", follow, actor=follow["actor"])
+    assert test_peer.post(client, "/inbox", undo).status_code == 202
+    assert _row(undo["id"]).status == "done"
+    assert db.session.scalar(select(GroupFollower)) is None
+    assert test_peer.received_activities("Reject") == []
+    assert not [
+        row for row in db.session.scalars(select(Delivery)) if row.payload["type"] == "Reject"
+    ]

@@ -409,3 +409,123 @@ def test_oversized_body_over_real_http_is_413(live_server, test_peer, community)
     finally:
         connection.close()
     assert _rows() == []
+
+
+# -- a remote Group speaking for others (Announce of a forged inner activity) -----------------
+
+
+def _followed_group(peer):
+    from maillage.federation.actors.operations import resolve_actor
+
+    group = resolve_actor(peer.group_id("lemmy"))
+    db.session.commit()
+    return group
+
+
+def _announce(client, peer, group, kind, obj, actor):
+    """The group's signed Announce of an inner activity it made up (served nowhere)."""
+    inner = peer.activity(kind, obj, actor=actor, audience=group.ap_id)
+    announce = peer.activity("Announce", inner, actor=group.ap_id)
+    assert peer.post(client, "/inbox", announce).status_code == 202
+    return announce
+
+
+def _status(announce) -> str:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(InboxActivity.status).where(InboxActivity.activity_id == announce["id"])
+    )
+
+
+@pytest.fixture
+def local_post(create_user, create_community, create_post):
+    bob = create_user("bob")
+    return create_post(create_community("Locale", owner=bob), bob, "Original", "Texte de Bob.")
+
+
+@pytest.mark.parametrize("kind", ["Update", "Delete"])
+def test_group_cannot_announce_an_activity_of_our_own_user(client, test_peer, local_post, kind):
+    from maillage.federation.transport.models import Delivery
+
+    group = _followed_group(test_peer)
+    bob = local_post.author
+    page = {
+        "id": local_post.ap_id,
+        "type": "Page",
+        "attributedTo": bob.ap_id,
+        "name": "Piraté",
+        "content": "<p>Piraté</p>",
+        "audience": group.ap_id,
+    }
+    announce = _announce(
+        client, test_peer, group, kind, page if kind == "Update" else page["id"], bob.ap_id
+    )
+    assert _status(announce) == "rejected"
+    post = db.session.get(Post, local_post.id)
+    assert post is not None
+    assert post.title == "Original"
+    assert not [row for row in db.session.scalars(select(Delivery)) if row.payload["type"] == kind]
+
+
+def test_group_cannot_touch_content_of_another_community_by_forging_its_audience(
+    client, test_peer, community
+):
+    group = _followed_group(test_peer)
+    dave = test_peer.person_id("dave")
+    page = {
+        "type": "Page",
+        "id": f"{test_peer.base_url}/post/dave-1",
+        "attributedTo": dave,
+        "to": [community.ap_id, PUBLIC],
+        "audience": community.ap_id,
+        "name": "Dans Main",
+        "content": "<p>Chez nous</p>",
+    }
+    create = test_peer.activity("Create", page, actor=dave, audience=community.ap_id)
+    assert test_peer.post(client, "/inbox", create).status_code == 202
+    post = db.session.scalar(select(Post))
+    assert post.community_id == community.id
+    forged = {**page, "audience": group.ap_id, "to": [group.ap_id], "name": "Réécrit"}
+    for kind, obj in (("Update", forged), ("Delete", page["id"])):
+        announce = _announce(client, test_peer, group, kind, obj, dave)
+        assert _status(announce) == "rejected", kind
+    db.session.expire_all()
+    post = db.session.get(Post, post.id)
+    assert post.title == "Dans Main"
+    assert post.hidden_at is None
+
+
+def test_group_cannot_post_under_the_name_of_a_third_instances_person(
+    client, test_peer, other_peer
+):
+    group = _followed_group(test_peer)
+    carol = other_peer.person_id("carol")
+    page = {
+        "type": "Page",
+        "id": f"{other_peer.base_url}/post/carol-1",
+        "attributedTo": carol,
+        "to": [group.ap_id, PUBLIC],
+        "audience": group.ap_id,
+        "name": "Carol n'a jamais écrit ça",
+        "content": "<p>Faux</p>",
+    }
+    announce = _announce(client, test_peer, group, "Create", page, carol)
+    assert _status(announce) == "rejected"  # carol's server does not serve it
+    assert db.session.scalar(select(Post)) is None
+
+    # What carol's server serves is what is stored, not the group's embedded copy.
+    other_peer.publish({**page, "name": "Vrai titre", "content": "<p>Vrai</p>"})
+    announce = _announce(client, test_peer, group, "Create", page, carol)
+    assert _status(announce) == "done"
+    post = db.session.scalar(select(Post))
+    assert post.title == "Vrai titre"
+    assert post.community_id == group.community_id
+
+
+@pytest.mark.parametrize("kind", ["Follow", "Accept"])
+def test_group_cannot_announce_a_follow_or_its_answer(client, test_peer, community, kind):
+    group = _followed_group(test_peer)
+    announce = _announce(
+        client, test_peer, group, kind, community.ap_id, test_peer.person_id("dave")
+    )
+    assert _status(announce) == "rejected"

@@ -19,6 +19,7 @@ from maillage.federation.transport.fetch import (
     FetchError,
     address_allowed,
     fetch_object,
+    fetch_object_with_url,
     post_signed,
 )
 from maillage.federation.transport.signatures import verify_request
@@ -90,7 +91,9 @@ class Server:
 
 @pytest.fixture
 def loopback(app):
+    """Plain http on loopback; the trust policy open (every hop is checked against it)."""
     app.config["FEDERATION_ALLOW_LOOPBACK"] = True
+    app.config["FEDERATION_MODE"] = "open"
     return app
 
 
@@ -199,6 +202,46 @@ def test_redirects_are_followed_up_to_three(loopback, server):
     with pytest.raises(FetchError, match="too many redirects"):
         fetch_object(f"{server.url}/r4")
     assert server.hits == ["/r4", "/r3", "/r2", "/r1"]
+
+
+def test_same_host_redirect_gives_the_final_url(loopback, server):
+    server.json("/actor", ACTOR)
+    server.redirect("/old", "/actor", 301)
+    document, final = fetch_object_with_url(f"{server.url}/old")
+    assert (document, final) == (ACTOR, f"{server.url}/actor")
+    assert fetch_object_with_url(f"{server.url}/actor") == (ACTOR, f"{server.url}/actor")
+
+
+def test_cross_host_and_cross_port_redirects_are_refused(loopback, server):
+    """``localhost`` and ``127.0.0.1`` are the same machine but not the same host name; another
+    port on the same name is another origin."""
+    other = Server("127.0.0.3")
+    try:
+        other.json("/actor", ACTOR)
+        server.redirect("/to-other", f"{other.url}/actor")
+        server.redirect("/to-name", f"http://localhost:{server.port}/actor")
+        server.redirect("/to-port", f"http://127.0.0.1:{other.port}/actor")
+        for path in ("/to-other", "/to-name", "/to-port"):
+            with pytest.raises(FetchError, match="redirect to another host"):
+                fetch_object(f"{server.url}{path}")
+        assert other.hits == []
+    finally:
+        other.close()
+
+
+def test_trust_policy_is_checked_before_connecting(loopback, server):
+    from maillage.federation.transport.models import Instance
+    from maillage.platform.extensions import db
+
+    server.json("/actor", ACTOR)
+    db.session.add(Instance(domain="127.0.0.1", policy="denied"))
+    db.session.flush()
+    with pytest.raises(FetchError, match="instance not allowed"):
+        fetch_object(f"{server.url}/actor")
+    loopback.config["FEDERATION_MODE"] = "allowlist"
+    with pytest.raises(FetchError, match="instance not allowed"):
+        fetch_object(f"http://localhost:{server.port}/actor")
+    assert server.hits == []
 
 
 # -- bodies, timeouts, errors ------------------------------------------------------------------
