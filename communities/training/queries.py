@@ -15,6 +15,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from maillage.communities.organisations.models import Organisation
+from maillage.communities.permissions import can
 from maillage.communities.training.models import (
     Certificate,
     Course,
@@ -52,7 +53,7 @@ def has_facilitator_certificate(user) -> bool:
 def paths_for(user) -> list[LearningPath]:
     """Published paths, and drafts too for trainers, in their order."""
     statement = select(LearningPath).order_by(LearningPath.position, LearningPath.id)
-    if not (user is not None and (user.is_trainer or user.is_admin)):
+    if not can(user, "manage_training"):
         statement = statement.where(LearningPath.published_at.is_not(None))
     return list(db.session.scalars(statement.options(selectinload(LearningPath.courses))))
 

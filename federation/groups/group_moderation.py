@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from maillage.communities.community.models import Role
-from maillage.communities.permissions import can
+from maillage.communities.permissions import MODERATING_ROLES, can
 from maillage.communities.posts.models import Post
 from maillage.federation.groups.content import finish, finish_undo
 from maillage.federation.groups.registry import (
@@ -207,7 +207,7 @@ def _change_moderator(incoming: Incoming, community, *, add: bool) -> bool:
     membership = membership_of(community, person)
     if membership is None:
         raise Rejected("only members become moderators")
-    moderates = membership.role in (Role.MODERATOR, Role.FACILITATOR, Role.OWNER)
+    moderates = membership.role in MODERATING_ROLES
     if moderates == add:
         return False
     try:

@@ -195,7 +195,7 @@ def on_moderation(obj, community, actor, action: str, reason: str, expires_at) -
 
 def on_role_changed(membership, actor, previous) -> None:
     """``Add``/``Remove`` on the moderators collection when the change crosses "moderates"."""
-    from maillage.federation.actors.collections import MODERATOR_ROLES
+    from maillage.communities.permissions import MODERATING_ROLES as MODERATOR_ROLES
 
     was, now = previous in MODERATOR_ROLES, membership.role in MODERATOR_ROLES
     if was != now:
