@@ -21,7 +21,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: DESIGN.md); the app imports, when the package has them: ``models`` (so Alembic sees the whole
 #: schema), ``rules`` (their rules in the one permission policy, communities.permissions),
 #: ``subscribers`` (signal subscribers, outbox handlers, search providers), ``tasks``
-#: (Celery tasks, periodic ones included) and ``blueprint`` (registered on the app).
+#: (Celery tasks, periodic ones included), ``personal_data`` (how their models' personal data is
+#: exported and erased, platform.personal_data.registry) and ``blueprint`` (registered on the app).
 FEATURE_PACKAGES = (
     "maillage.communities.organisations",
     "maillage.communities.users",
@@ -37,6 +38,7 @@ FEATURE_PACKAGES = (
     "maillage.communities.animation",
     "maillage.communities.analytics",
     "maillage.communities.training",
+    "maillage.communities.oversight",
     "maillage.communities.search",
     "maillage.platform.portal",
     "maillage.platform.api",
@@ -44,6 +46,11 @@ FEATURE_PACKAGES = (
     "maillage.platform.outbox",
     "maillage.platform.notifications",
     "maillage.platform.admin",
+    "maillage.platform.firstrun",
+    "maillage.platform.people",
+    "maillage.platform.legal",
+    "maillage.platform.personal_data",
+    "maillage.platform.account_deletion",
     "maillage.auth.local",
     "maillage.auth.tokens",
     "maillage.auth.identities",
@@ -121,6 +128,7 @@ def _init_extensions(app: Flask) -> None:
     for module in (
         feature_modules("models")
         + feature_modules("rules")
+        + feature_modules("personal_data")
         + list(SUBSCRIBERS)
         + feature_modules("subscribers")
     ):

@@ -47,13 +47,15 @@ def _reset_schema(url: str) -> str:
     if not url.startswith("postgresql"):
         return url
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    schema = f"test_{worker}" if worker else "public"
+    # Several runs may share the database (two checkouts, parallel work): a prefix keeps apart.
+    prefix = os.environ.get("MAILLAGE_TEST_SCHEMA_PREFIX", "")
+    schema = f"{prefix or 'test'}_{worker or 'main'}" if (worker or prefix) else "public"
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
-    if not worker:
+    if schema == "public":
         return url
     return (
         make_url(url)

@@ -1,0 +1,24 @@
+"""Personal data export
+
+Revision ID: 0023_personal_data_export
+Revises: 0022_people_admin
+Create Date: 2026-12-07 14:10:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0023_personal_data_export'
+down_revision = '0022_people_admin'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
