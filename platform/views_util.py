@@ -63,3 +63,56 @@ def get_or_404(model, **criteria):
     if obj is None:
         abort(404)
     return obj
+
+
+#: Fields a confirmation page never carries over (the token is issued again on the page).
+_NOT_CARRIED = frozenset({"csrf_token", "confirmed"})
+
+
+def confirmation_page(question, details=None, confirm_label=None, cancel_url: str | None = None):
+    """Ask before a destructive action; ``None`` once the person confirmed.
+
+    A destructive POST handler calls this after its permission check and before its operation::
+
+        if (page := confirmation_page(_("Retirer Anne de la communauté ?"))) is not None:
+            return page
+
+    The first POST answers with a page that states the question and re-posts the same fields
+    with ``confirmed=1`` (a plain form: works without JavaScript, by keyboard and with a screen
+    reader); only that second POST runs the action.  Under HTMX the page replaces the main
+    content, and its heading takes the focus.
+    """
+    from flask import render_template
+    from flask_babel import gettext
+
+    if request.form.get("confirmed") == "1":
+        return None
+    fields = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in _NOT_CARRIED
+        for value in values
+    ]
+    context = {
+        "question": question,
+        "details": details,
+        "confirm_label": confirm_label or gettext("Confirmer"),
+        "cancel_url": safe_next_url(cancel_url) or _referrer_path() or "/",
+        "action": request.path,
+        "fields": fields,
+    }
+    if is_htmx():
+        body = render_template("_confirm_form.html", **context)
+        return body, 200, {"HX-Retarget": "#contenu", "HX-Reswap": "innerHTML"}
+    return render_template("confirm.html", **context)
+
+
+def _referrer_path() -> str | None:
+    """The page the person came from, when it is on this site (the « Annuler » link)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return safe_next_url(parts.path + (f"?{parts.query}" if parts.query else ""))
