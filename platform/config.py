@@ -123,6 +123,12 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_REPORT": "30 per hour",
         "RATELIMIT_INVITE": "30 per hour",
         "RATELIMIT_BULK_INVITE": "10 per hour",
+        # Account deletion: days a requested deletion waits (cancellable) before it runs.
+        "ACCOUNT_DELETION_DELAY_DAYS": 7,
+        # Inactive accounts: anonymised after this many days without a visit (0: never), once
+        # warned by e-mail this many days before.
+        "INACTIVE_ACCOUNT_RETENTION_DAYS": 1095,
+        "INACTIVE_ACCOUNT_WARNING_DAYS": 30,
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }
@@ -203,6 +209,13 @@ def validate(config: dict) -> None:
         problems.append("DATABASE_URL must be a SQLite or PostgreSQL URL")
     if config["FEDERATION_MODE"] not in {"open", "allowlist", "denylist"}:
         problems.append("FEDERATION_MODE must be open, allowlist or denylist")
+    if config["ACCOUNT_DELETION_DELAY_DAYS"] < 0 or config["INACTIVE_ACCOUNT_RETENTION_DAYS"] < 0:
+        problems.append("ACCOUNT_DELETION_DELAY_DAYS and INACTIVE_ACCOUNT_RETENTION_DAYS: >= 0")
+    retention = config["INACTIVE_ACCOUNT_RETENTION_DAYS"]
+    if config["INACTIVE_ACCOUNT_WARNING_DAYS"] <= 0 or (
+        retention and config["INACTIVE_ACCOUNT_WARNING_DAYS"] >= retention
+    ):
+        problems.append("INACTIVE_ACCOUNT_WARNING_DAYS must be > 0 and below the retention")
     if config["ENV"] == "production":
         problems.extend(_production_problems(config))
     if problems:

@@ -43,6 +43,16 @@ class User(db.Model):
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The last TOTP time step accepted: a code is never accepted twice within its window.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Account deletion (maillage.platform.account_deletion): requested, runs at ``due``, keeps
+    # or deletes contributions; ``deleted_at`` marks the anonymised row kept for foreign keys.
+    deletion_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deletion_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    deletion_erasure: Mapped[str | None] = mapped_column(String(20))
+    deletion_requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    inactivity_warned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
 
