@@ -31,6 +31,10 @@ class User(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped to sign the user out of every session (it is part of the login id).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Suspension by an administrator (platform/people): is_active is False meanwhile.
+    suspended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    suspended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
     ap_id: Mapped[str] = mapped_column(String(500), unique=True)
     local: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
