@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from maillage.communities.community import operations as community_ops
 from maillage.communities.community.models import Community, Role, Topic
-from maillage.communities.organisations.models import Organisation
+from maillage.communities.organisations.models import Organisation, OrganisationSource
 from maillage.communities.organisations.operations import create_organisation
 from maillage.communities.permissions import can
 from maillage.communities.posts import operations as post_ops
@@ -32,14 +32,14 @@ ORGANISATIONS = {
         "state_service",
         "11000201100044",
     ),
-    "dae": ("Direction des achats de l'État", "state_service", "13000567800019"),
+    "dae": ("Direction des achats de l'État", "state_service", "13002526500013"),
     "dreal": ("DREAL Occitanie (Ministère de la Transition écologique)", "state_service", None),
-    "prefecture": ("Préfecture de l'Hérault", "state_service", "17340001300017"),
+    "prefecture": ("Préfecture de l'Hérault", "state_service", "17340001300012"),
     "ddfip": ("DDFiP de la Gironde", "state_service", None),
     "region": ("Région Occitanie", "local_authority", "20005226400013"),
     "gironde": ("Département de la Gironde", "local_authority", "22330001300016"),
     "nord": ("Département du Nord", "local_authority", None),
-    "belcastel": ("Commune de Belcastel-sur-Orb", "local_authority", "21340123400011"),
+    "belcastel": ("Commune de Belcastel-sur-Orb", "local_authority", "21340123400017"),
     "saint-martin": ("Ville de Saint-Martin-des-Prés", "local_authority", None),
     "acheteurs-ge": ("Association des acheteurs publics du Grand Est", "association", None),
     "mediation": ("Collectif Médiation numérique solidaire", "association", None),
@@ -453,7 +453,7 @@ def load_demo(seed: int = 2026) -> list[tuple[str, str]]:
     """Create the demo data in one transaction; returns (username, description) to print."""
     rng = random.Random(seed)
     organisations = {
-        key: create_organisation(name, kind, siret)
+        key: create_organisation(name, kind, siret, source=OrganisationSource.DEMO)
         for key, (name, kind, siret) in ORGANISATIONS.items()
     }
     people = _create_people(organisations)

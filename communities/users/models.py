@@ -42,6 +42,8 @@ class User(db.Model):
     # Set when the person proved they receive mail at ``email`` (invitation link, verified
     # provider claim); an unverified address never links an account to an identity.
     email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the person accepted the platform charter (at sign-up).
+    charter_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # TOTP second factor of a local account: base32 secret, active once confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
