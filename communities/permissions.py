@@ -7,6 +7,17 @@ refused, so forgetting a rule fails closed.
 
 Visibility: ``public`` (anyone reads), ``private`` (listed, content for members), ``secret``
 (exists only for its members: every other viewer gets a 404).
+
+Platform administrators are not members.  They keep every platform power (admin pages,
+organisations and people, federation policy, training, ambassadors) and every right in public
+communities, but the content of a secret or private community (posts, comments, each module's
+items, the member list beyond its owners, documents, search hits, API, ICS, feeds, notifications)
+is theirs to read only while they hold an active access grant (``communities/oversight``): a
+reasoned, time-limited access written to the audit log and shown to the community's owners.
+Without one, an administrator is treated like anyone else there (like the member they are, if
+they are one) and sees of a secret community only that it exists, on the admin listing
+(``oversee``).  A grant does not make anything federate.  The running grants of an administrator
+are read once per request (:func:`granted_community_ids`), like memberships.
 """
 
 from __future__ import annotations
@@ -50,13 +61,42 @@ def can(user, action: str, obj=None) -> bool:
     check = RULES.get((type(obj) if obj is not None else None, action))
     if check is None:
         raise LookupError(f"no permission rule for {action!r} on {type(obj).__name__}")
-    if user is not None and user.is_admin and action not in ADMIN_NOT_IMPLIED:
+    if (
+        user is not None
+        and user.is_admin
+        and action not in ADMIN_NOT_IMPLIED
+        and (action in ADMIN_WITHOUT_GRANT or _admin_reaches(user, obj))
+    ):
         return True
     return bool(check(user, obj))
 
 
 # Actions that describe a person's own situation rather than a right; admin does not imply them.
-ADMIN_NOT_IMPLIED = frozenset({"join", "request_join", "leave"})
+ADMIN_NOT_IMPLIED = frozenset({"join", "request_join", "leave", "request_access"})
+# Platform powers on a community that reveal none of its content: admins hold them without grant.
+ADMIN_WITHOUT_GRANT = frozenset({"oversee", "end_access"})
+
+
+def community_of(obj) -> Community | None:
+    """The community ``obj`` belongs to (itself for a community), None for platform objects."""
+    if isinstance(obj, Community):
+        return obj
+    for attribute in ("community", "post", "topic", "page", "document"):
+        parent = getattr(obj, attribute, None)
+        if isinstance(parent, db.Model):
+            return community_of(parent)
+    return None
+
+
+def _admin_reaches(user: User, obj) -> bool:
+    """Whether an administrator's platform powers extend to ``obj``: platform-level objects and
+    public communities, and a secret or private community's only under an active grant."""
+    if obj is None:
+        return True
+    community = community_of(obj)
+    if community is None:
+        return True
+    return community.visibility == Visibility.PUBLIC or community.id in granted_community_ids(user)
 
 
 def _real_user(user) -> User | None:
@@ -158,6 +198,32 @@ def forget_roles(user: User | None) -> None:
             g.setdefault(key, {}).pop(user.id, None)
 
 
+def granted_community_ids(user: User | None) -> frozenset[int]:
+    """Communities where administrator ``user`` holds a running access grant (request cache).
+
+    An expired grant stops counting by time: the query compares ``expires_at`` with the clock.
+    """
+    if user is None or user.id is None or not user.is_admin:
+        return frozenset()
+    cache = g.setdefault("_maillage_grants", {}) if has_app_context() else {}
+    if user.id not in cache:
+        from maillage.communities.oversight.queries import active_community_ids
+
+        cache[user.id] = active_community_ids(user)
+    return cache[user.id]
+
+
+def forget_grants(user: User | None) -> None:
+    """Drop the cached grants of ``user`` after a grant was given or ended."""
+    if user is not None and has_app_context():
+        g.setdefault("_maillage_grants", {}).pop(user.id, None)
+
+
+def content_community_ids(user: User | None) -> set[int]:
+    """Communities whose content ``user`` reads beyond public ones: memberships and grants."""
+    return set(roles_of(user)) | granted_community_ids(user)
+
+
 def role_in(user: User | None, community: Community) -> str | None:
     return roles_of(user).get(community.id)
 
@@ -167,9 +233,7 @@ def visible_community_ids_clause(user: User | None):
     public_or_private = Community.visibility.in_([Visibility.PUBLIC, Visibility.PRIVATE])
     if user is None:
         return public_or_private
-    if user.is_admin:
-        return db.true()
-    return public_or_private | Community.id.in_(list(roles_of(user)))
+    return public_or_private | Community.id.in_(list(content_community_ids(user)))
 
 
 def readable_community_ids_clause(user: User | None):
@@ -177,9 +241,7 @@ def readable_community_ids_clause(user: User | None):
     public = Community.visibility == Visibility.PUBLIC
     if user is None:
         return public
-    if user.is_admin:
-        return db.true()
-    return public | Community.id.in_(list(roles_of(user)))
+    return public | Community.id.in_(list(content_community_ids(user)))
 
 
 # -- platform ----------------------------------------------------------------------------------
@@ -206,6 +268,19 @@ def _view_community(user, community):
 @rule(Community, "read")
 def _read_community(user, community):
     return community.visibility == Visibility.PUBLIC or role_in(user, community) is not None
+
+
+@rule(Community, "oversee")
+def _oversee(_user, _community):
+    """See that a community exists (name, owners, size) on the admin pages: admins only."""
+    return False  # admins pass in can(), secret communities included
+
+
+@rule(Community, "administer")
+def _administer(_user, _community):
+    """Act with platform powers inside a community (outrank its owners when sanctioning): admins
+    in public communities and, in a secret or private one, under an active grant."""
+    return False  # admins pass in can() where they reach the community
 
 
 def _banned(user, community) -> bool:

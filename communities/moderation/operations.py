@@ -340,7 +340,10 @@ def _check_sanction(actor, community, member, kind, until, now) -> None:
         raise Conflict(
             _l("Un propriétaire ne peut pas être sanctionné ; changez d'abord son rôle.")
         )
-    actor_rank = 5 if actor.is_admin else ROLE_RANK.get(role_in(actor, community), -1)
+    # Platform powers outrank owners only where they reach (public, or under an access grant).
+    actor_rank = (
+        5 if can(actor, "administer", community) else ROLE_RANK.get(role_in(actor, community), -1)
+    )
     if role is not None and ROLE_RANK[role] >= actor_rank:
         raise NotAllowed(_l("Vous ne pouvez sanctionner que des rôles inférieurs au vôtre."))
     if until is not None and until <= now:

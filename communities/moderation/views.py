@@ -141,6 +141,11 @@ def admin_queue():
         abort(403)
     page = queries.queue(None, page_number())
     communities = queries.communities_by_id({item.community_id for item in page.items})
+    for item in page.items:
+        # Of a community whose content the admin may not read: only that reports exist.
+        item.sealed = not can(current_user, "read", communities[item.community_id])
+        if item.sealed:
+            item.obj, item.reports = None, []
     return render_template(
         "moderation/queue.html", community=None, queue=page, communities=communities
     )

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from maillage.communities.community.models import Community
-from maillage.communities.permissions import can, roles_of
+from maillage.communities.permissions import can, content_community_ids
 from maillage.communities.search.kinds import SEARCH_KINDS, Presentation
 from maillage.communities.users.models import User
 from maillage.platform.extensions import db
@@ -67,12 +67,13 @@ def viewer_of(user) -> User | None:
 
 
 def audiences(viewer: User | None) -> set[str] | None:
-    """What the viewer may find: public documents and their communities'; None for admins."""
+    """What the viewer may find: public documents and those of the communities whose content the
+    policy lets them read (memberships; an administrator's running access grants)."""
     if viewer is None:
         return {PUBLIC}
-    if viewer.is_admin:
-        return None
-    return {PUBLIC} | {community_audience(community_id) for community_id in roles_of(viewer)}
+    return {PUBLIC} | {
+        community_audience(community_id) for community_id in content_community_ids(viewer)
+    }
 
 
 def search(

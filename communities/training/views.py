@@ -95,7 +95,7 @@ def home():
         required_for_facilitator=bool(
             current_app.config.get("TRAINING_REQUIRED_FOR_FACILITATOR", False)
         ),
-        is_admin=viewer.is_admin,
+        is_admin=can(viewer, "admin"),
         form=ConfirmForm(),
     )
 

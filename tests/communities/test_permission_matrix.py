@@ -4,6 +4,10 @@ public, private and secret communities, against an explicit table.
 Letters say where the role may act: ``P`` public (open), ``V`` private (on request), ``S`` secret
 (on invitation).  ``test_the_table_covers_every_community_rule`` fails when a Community rule is
 added without its row here.
+
+Administrators are not members: without an access grant they act in private and secret
+communities like an outsider (they see that a private one exists, not its content); with a grant
+they hold every right there, as in public communities (``ADMIN_WITH_GRANT``).
 """
 
 from __future__ import annotations
@@ -40,11 +44,11 @@ def row(default: str = NONE, **where: str) -> dict[str, str]:
 
 
 def members_only(*roles: str) -> dict[str, str]:
-    return row(**{role: ALL for role in (*roles, "admin")})
+    return row(**{role: ALL for role in roles}, admin="P")
 
 
 READERS = row(
-    anonymous="P", outsider="P", elsewhere="P", banned="P", **{r: ALL for r in (*MEMBERS, "admin")}
+    anonymous="P", outsider="P", elsewhere="P", banned="P", admin="P", **{r: ALL for r in MEMBERS}
 )
 SIGNED_IN_READERS = {**READERS, "anonymous": NONE}
 MANAGERS = members_only("facilitator", "owner")
@@ -57,7 +61,8 @@ COMMUNITY_TABLE: dict[str, dict[str, str]] = {
         outsider="PV",
         elsewhere="PV",
         banned="PV",
-        **{r: ALL for r in (*MEMBERS, "admin")},
+        admin="PV",
+        **{r: ALL for r in MEMBERS},
     ),
     "read": READERS,
     "list_members": SIGNED_IN_READERS,
@@ -80,21 +85,31 @@ COMMUNITY_TABLE: dict[str, dict[str, str]] = {
     "transfer_ownership": members_only("owner"),
     "moderate": MODERATORS,
     "mute": MODERATORS,
+    # Administrators only: see that it exists (admin pages), act with platform powers inside it,
+    # ask for an exceptional access to a secret or private one.
+    "oversee": row(admin=ALL),
+    "administer": row(admin="P"),
+    "request_access": row(admin="VS"),
 }
+
+#: What an administrator holding an access grant to every community may do.
+ADMIN_WITH_GRANT = {
+    action: ALL for action in COMMUNITY_TABLE if action not in {"join", "request_join", "leave"}
+} | {"join": "P", "request_join": "V", "leave": NONE, "request_access": "VS"}
 
 # A post by the owner in each community.
 POST_TABLE: dict[str, dict[str, str]] = {
     "view": READERS,
     "comment": CONTRIBUTORS,
     "react": CONTRIBUTORS,
-    "edit": row(owner=ALL),  # only its author (admins pass every rule)
+    "edit": row(owner=ALL),  # only its author (and admins where their powers reach)
     "delete": MODERATORS,
     "report": {**SIGNED_IN_READERS, "owner": NONE},  # not one's own post
     "hide": MODERATORS,
     "lock": MODERATORS,
     "moderate": MODERATORS,
 }
-POST_TABLE["edit"]["admin"] = ALL
+POST_TABLE["edit"]["admin"] = "P"
 
 VISIBILITIES = {"P": ("public", "open"), "V": ("private", "request"), "S": ("secret", "invite")}
 
@@ -158,6 +173,31 @@ def test_community_action(world, action):
 def test_post_action(world, action):
     people, _places, posts = world
     assert mismatches(POST_TABLE, people, posts, action) == []
+
+
+def test_an_admin_with_access_grants_holds_every_right_again(world):
+    from maillage.communities.oversight.operations import request_access
+    from maillage.communities.permissions import forget_grants
+
+    people, places, posts = world
+    admin = people["admin"]
+    for letter in "VS":
+        request_access(admin, places[letter], "moderation", "Signalement n° 42 à vérifier", 1)
+    db.session.commit()
+    forget_grants(admin)
+    wrong = [
+        f"{action} on {letter}"
+        for action, where in ADMIN_WITH_GRANT.items()
+        for letter, place in places.items()
+        if can(admin, action, place) != (letter in where)
+    ]
+    wrong += [
+        f"post {action} on {letter}"
+        for action in POST_TABLE
+        for letter, post in posts.items()
+        if not can(admin, action, post)
+    ]
+    assert wrong == []
 
 
 def test_a_locked_post_takes_comments_from_moderators_only(world):
