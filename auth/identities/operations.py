@@ -33,6 +33,11 @@ from maillage.platform.db import utcnow
 from maillage.platform.errors import Conflict, NotAllowed, OperationError
 from maillage.platform.extensions import db
 
+SUSPENDED = _l(
+    "Ce compte est suspendu par l'administration de la plateforme. "
+    "Contactez-la pour en savoir plus."
+)
+
 #: session key naming the provider of the current session (for the provider's own sign-out)
 SESSION_PROVIDER_KEY = "auth_provider"
 
@@ -63,6 +68,8 @@ def establish_identity(
         created = user is None
         identity = _new_identity(info, user or _create_account(info, organisation))
     user = identity.user
+    if not user.is_active and user.suspended_at is not None:
+        raise NotAllowed(SUSPENDED)
     if not user.is_active:
         raise NotAllowed(
             _l("Ce compte est désactivé. Contactez l'administrateur de la plateforme.")

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from maillage.auth.identities.operations import record_failure
+from maillage.auth.identities.operations import SUSPENDED, record_failure
 from maillage.auth.passwords import hash_password, needs_rehash, verify_password
 from maillage.communities.community.operations import (
     CHARTER_REQUIRED,
@@ -199,19 +199,29 @@ def find_local_account(login: str) -> User | None:
     )
 
 
+class AccountSuspended(OperationError):
+    """The right password of a suspended account (see :mod:`maillage.platform.people`)."""
+
+
 def authenticate(login: str, password: str) -> User | None:
     """The account if ``password`` opens it, else ``None`` — after the same Argon2 work whether
-    the account is unknown, inactive, without password, or the password is wrong.
+    the account is unknown, inactive, without password, or the password is wrong.  Raises
+    :class:`AccountSuspended` when the right password opens a suspended account.
 
     A hash made with older Argon2 parameters is replaced on success (the caller commits).
     """
     user = find_local_account(login)
-    password_hash = user.password_hash if user is not None and user.is_active else None
+    suspended = user is not None and not user.is_active and user.suspended_at is not None
+    active = user is not None and (user.is_active or suspended)
+    password_hash = user.password_hash if active else None
     if not verify_password(password_hash, password):
         if user is not None:
             log.info("failed sign-in for user %s", user.id)
             record_failure("local", "bad_password", user)
         return None
+    if suspended:  # told only to whoever knows the password: it reveals nothing to others
+        record_failure("local", "suspended", user)
+        raise AccountSuspended(SUSPENDED)
     if needs_rehash(password_hash):
         user.password_hash = hash_password(password)
         record(user, "user.password_rehashed", user)
@@ -237,18 +247,41 @@ def password_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user)})
 
 
-def user_for_reset_token(token: str) -> User | None:
-    """The account a reset token opens, or ``None`` when it is forged, expired or already used."""
+#: how long the link mailed to a pre-provisioned account (no password yet) stays valid
+ACCOUNT_SETUP_VALID_SECONDS = 14 * 24 * 3600
+
+
+def account_setup_token(user: User) -> str:
+    """A link for an account an administrator created without a password (platform/people):
+    the person chooses one through the reset page; it works once and lasts two weeks."""
+    return _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user), "s": 1})
+
+
+def _reset_token_data(token: str) -> dict | None:
+    """The signed content of a reset (or account set-up) token still valid, else ``None``."""
+    serializer = _reset_serializer()
+    reset_age = current_app.config["PASSWORD_RESET_VALID_SECONDS"]
     try:
-        data = _reset_serializer().loads(
-            token, max_age=current_app.config["PASSWORD_RESET_VALID_SECONDS"]
-        )
+        data = serializer.loads(token, max_age=max(reset_age, ACCOUNT_SETUP_VALID_SECONDS))
+        if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+            return None
+        if data.get("s") != 1:
+            serializer.loads(token, max_age=reset_age)
     except BadSignature:  # includes SignatureExpired
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+    return data
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a reset token opens, or ``None`` when it is forged, expired or already used."""
+    data = _reset_token_data(token)
+    if data is None:
         return None
+    setup = data.get("s") == 1
     user = db.session.get(User, data["u"])
-    if user is None or not user.is_active or not user.local or not user.password_hash:
+    if user is None or not user.is_active or not user.local:
+        return None
+    if not user.password_hash and not setup:
         return None
     if not hmac.compare_digest(str(data.get("f", "")), _fingerprint(user)):
         return None
@@ -279,8 +312,10 @@ def request_password_reset(email: str) -> None:
 
 
 def reset_password(user: User, password: str) -> None:
-    """Set a new password from a reset link; every existing session of the account ends."""
+    """Set a new password from a reset link; every existing session of the account ends.  The
+    link came by e-mail: the address is verified."""
     set_password(user, password)
+    user.email_verified_at = user.email_verified_at or utcnow()
     _mail_password_changed(user)
 
 
