@@ -26,7 +26,7 @@ def _labels() -> dict:
 def profile(username: str):
     viewer = current_viewer()
     person = queries.user_by_username(username)
-    if person is None or not can(viewer, "view", person):
+    if person is None or person.deleted_at is not None or not can(viewer, "view", person):
         abort(404)
     # The training space owns certificates and the ambassador role (read only here).
     from maillage.communities.training.forms import ConfirmForm

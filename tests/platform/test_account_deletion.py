@@ -1,0 +1,306 @@
+"""Account deletion: request, cooling-off, cancel, refusals, execution, federation, inactivity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from maillage.communities.users.models import User
+from maillage.platform.extensions import db
+
+PASSWORD = "correct horse battery"
+LATER = dt.timedelta(days=8)
+
+
+def token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def ask_deletion(client, erasure="keep_content", password=PASSWORD):
+    page = client.get("/account/delete")
+    return client.post(
+        "/account/delete",
+        data={"csrf_token": token(page.text), "erasure": erasure, "password": password},
+    )
+
+
+@pytest.fixture
+def person(create_user, create_community, create_post):
+    """Alice, with a post, a comment, a token and a notification, in Bob's community."""
+    from maillage.auth.tokens.operations import create_token
+    from maillage.communities.community.operations import join
+    from maillage.communities.posts.operations import add_comment
+
+    bob = create_user("bob")
+    alice = create_user("alice", display_name="Alice Martin", email="alice@example.gouv.fr")
+    community = create_community("Acheteurs publics", owner=bob, slug="acheteurs")
+    join(community, alice)
+    db.session.commit()
+    post = create_post(community, alice, title="Marchés durables", body="Retour d'expérience.")
+    other = create_post(community, bob, title="Agenda", body="Réunion jeudi.")
+    add_comment(other, alice, "Je serai là.")
+    add_comment(post, bob, "Merci Alice !")
+    create_token(alice, "script")
+    db.session.commit()
+    return alice, bob, community, post
+
+
+def test_request_with_password_then_cancel(client, login_as, person, outbox_mail):
+    alice, *_ = person
+    login_as(alice)
+    assert ask_deletion(client, password="wrong").status_code == 400
+    assert db.session.get(User, alice.id).deletion_due_at is None
+
+    response = ask_deletion(client)
+    assert response.status_code == 302
+    alice = db.session.get(User, alice.id)
+    assert alice.deletion_erasure == "keep_content"
+    assert alice.deletion_due_at - alice.deletion_requested_at == dt.timedelta(days=7)
+    assert "Suppression de votre compte programmée" in outbox_mail()[-1]["Subject"]
+    home = client.get("/")
+    assert "La suppression de votre compte est programmée" in home.text
+
+    page = client.get("/account/delete")
+    cancelled = client.post("/account/delete/cancel", data={"csrf_token": token(page.text)})
+    assert cancelled.status_code == 302
+    assert db.session.get(User, alice.id).deletion_due_at is None
+    assert "annulée" in outbox_mail()[-1]["Subject"]
+
+
+def test_last_owner_is_refused_with_the_communities_listed(client, login_as, person):
+    _alice, bob, community, _post = person
+    login_as(bob)
+    response = ask_deletion(client)
+    assert response.status_code == 409
+    assert "dernier propriétaire" in response.text
+    assert f'href="/c/{community.slug}/members"' in response.text
+    assert db.session.get(User, bob.id).deletion_due_at is None
+
+
+def test_last_admin_is_refused(client, login_as, create_user):
+    admin = create_user("chief", is_admin=True)
+    login_as(admin)
+    response = ask_deletion(client)
+    assert response.status_code == 409
+    assert "dernier compte administrateur" in response.text
+    assert db.session.get(User, admin.id).deletion_due_at is None
+
+
+def test_export_running_is_refused(client, login_as, person):
+    queries = pytest.importorskip("maillage.platform.personal_data.queries")
+    operations = pytest.importorskip("maillage.platform.personal_data.operations")
+    alice, *_ = person
+    operations.request_export(alice)
+    db.session.commit()
+    if not queries.export_in_progress(alice):
+        pytest.skip("the export was built at once (eager worker)")
+    login_as(alice)
+    response = ask_deletion(client)
+    assert response.status_code == 409
+    assert db.session.get(User, alice.id).deletion_due_at is None
+
+
+def test_sso_only_account_needs_a_recent_sign_in(client, login_as, person):
+    alice, *_ = person
+    alice.password_hash = None
+    db.session.commit()
+    login_as(alice)
+    page = client.get("/account/delete")
+    assert "Me reconnecter avec mon organisation" in page.text
+    data = {"csrf_token": token(page.text), "erasure": "keep_content"}
+    assert client.post("/account/delete", data=data).status_code == 400
+    with client.session_transaction() as session:
+        session["auth_signed_in_at"] = int(dt.datetime.now(dt.UTC).timestamp())
+    assert client.post("/account/delete", data=data).status_code == 302
+    assert db.session.get(User, alice.id).deletion_due_at is not None
+
+
+def _execute(user, erasure):
+    from maillage.platform.account_deletion import operations
+
+    user = db.session.get(User, user.id)
+    operations.request_deletion(user, erasure, requested_by=user)
+    db.session.commit()
+    assert operations.execute(user.id) is False  # not due yet: cooling-off
+    now = user.deletion_due_at + dt.timedelta(minutes=1)
+    assert operations.queue_due(now) == 1
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+@pytest.mark.parametrize("erasure", ["keep_content", "delete_content"])
+def test_execution_leaves_nothing_that_names_the_person(client, person, outbox_mail, erasure):
+    from maillage.communities.posts.models import Comment, Post
+    from maillage.platform.account_deletion import operations
+    from maillage.platform.personal_data.registry import HOLDERS
+
+    alice, _bob, community, post = person
+    post_id, slug = post.id, community.slug
+    user = _execute(alice, erasure)  # the queued item ran (eager worker)
+    assert user.deleted_at is not None
+    assert not user.is_active
+    assert user.display_name == "Ancien membre"
+    assert "alice" not in user.username
+    assert "alice" not in user.ap_id
+    assert user.email is None
+    assert user.password_hash is None
+    assert user.organisation_id is None
+    assert "supprimé" in outbox_mail()[-1]["Subject"]
+    assert outbox_mail()[-1]["To"] == "alice@example.gouv.fr"
+    for holder in HOLDERS.values():
+        exported = repr(holder.export(user))
+        assert "Alice Martin" not in exported, holder.section
+        assert "alice@" not in exported, holder.section
+    assert not [
+        h.section
+        for h in HOLDERS.values()
+        if h.section in {"identities", "api_tokens", "notifications"} and h.export(user)
+    ]
+
+    kept = db.session.get(Post, post_id)
+    page = client.get(f"/c/{slug}")
+    assert "Alice Martin" not in page.text
+    assert "/u/alice" not in page.text
+    if erasure == "keep_content":
+        assert kept is not None
+        assert kept.author.display_name == "Ancien membre"
+        assert "Marchés durables" in page.text
+        assert "Ancien membre" in client.get(f"/post/{post_id}").text
+    else:
+        comments = db.session.scalars(select(Comment).where(Comment.author_id == user.id)).all()
+        assert kept is None
+        assert comments == []
+    assert client.get("/u/alice").status_code == 404
+    assert client.get(f"/u/{user.username}").status_code == 404
+    search = client.get("/search", query_string={"q": "Alice Martin"})
+    assert 'href="/u/alice"' not in search.text
+    assert search.text.count("Alice Martin") == search.text.count("« Alice Martin »")
+
+    again = operations.execute(user.id, dt.datetime.now(dt.UTC) + LATER)
+    assert again is False  # idempotent: a second run changes nothing
+    assert db.session.get(User, user.id).username == user.username
+
+
+def test_becoming_last_owner_postpones_the_deletion(person, outbox_mail):
+    from maillage.communities.community.models import Membership
+    from maillage.platform.account_deletion import operations
+
+    alice, bob, _community, _post = person
+    operations.request_deletion(alice, requested_by=alice)
+    db.session.commit()
+    membership = db.session.scalar(select(Membership).filter_by(user_id=alice.id))
+    membership.role = "owner"
+    db.session.delete(db.session.scalar(select(Membership).filter_by(user_id=bob.id)))
+    db.session.commit()
+    due = db.session.get(User, alice.id).deletion_due_at
+    assert operations.execute(alice.id, due + dt.timedelta(minutes=1)) is False
+    alice = db.session.get(User, alice.id)
+    assert alice.deleted_at is None
+    assert alice.deletion_due_at > due
+    assert "reportée" in outbox_mail()[-1]["Subject"]
+
+
+def test_admin_request_confirms_and_only_an_admin_cancels(client, login_as, person, create_user):
+    alice, *_ = person
+    admin = create_user("root", is_admin=True)
+    login_as(admin)
+    page = client.get("/admin/account-deletions")
+    data = {"csrf_token": token(page.text), "reason": "Départ de l'agent"}
+    asked = client.post(f"/admin/people/{alice.id}/delete", data=data)
+    assert asked.status_code == 200
+    assert 'name="confirmed"' in asked.text
+    assert db.session.get(User, alice.id).deletion_due_at is None
+    done = client.post(f"/admin/people/{alice.id}/delete", data={**data, "confirmed": "1"})
+    assert done.status_code == 302
+    assert db.session.get(User, alice.id).deletion_requested_by_id == admin.id
+
+    login_as(alice)
+    page = client.get("/account/delete")
+    assert "seul un administrateur peut l'annuler" in page.text
+    refused = client.post("/account/delete/cancel", data={"csrf_token": token(page.text)})
+    assert refused.status_code == 403
+    assert db.session.get(User, alice.id).deletion_due_at is not None
+
+    login_as(admin)
+    page = client.get("/admin/account-deletions")
+    assert "Alice Martin" in page.text
+    client.post(f"/admin/people/{alice.id}/delete/cancel", data={"csrf_token": token(page.text)})
+    assert db.session.get(User, alice.id).deletion_due_at is None
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "FEDERATION_MODE": "open"}
+
+
+def test_delete_person_goes_to_instances_that_received_the_content(person):
+    from maillage.federation.actors.models import RemoteActor
+    from maillage.federation.groups.models import GroupFollower
+    from maillage.federation.transport.models import Delivery
+
+    alice, _bob, community, _post = person
+    follower = RemoteActor(
+        ap_id="https://lemmy.example/u/zoe",
+        type="Person",
+        preferred_username="zoe",
+        domain="lemmy.example",
+        inbox="https://lemmy.example/u/zoe/inbox",
+        shared_inbox="https://lemmy.example/inbox",
+    )
+    db.session.add(follower)
+    db.session.flush()
+    db.session.add(
+        GroupFollower(community_id=community.id, remote_actor_id=follower.id, state="accepted")
+    )
+    db.session.commit()
+    old_id = alice.ap_id
+    user = _execute(alice, "keep_content")
+    assert user.deleted_at is not None
+    deliveries = db.session.scalars(
+        select(Delivery).where(Delivery.inbox_url == "https://lemmy.example/inbox")
+    ).all()
+    deletes = [row.payload for row in deliveries if row.payload["type"] == "Delete"]
+    assert deletes
+    assert deletes[0]["actor"] == old_id
+    assert deletes[0]["object"] == old_id
+
+
+def test_inactive_accounts_are_warned_then_scheduled(app, create_user, outbox_mail):
+    from maillage.platform.account_deletion import inactivity
+
+    now = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
+    sleeper = create_user("sleeper")
+    returning = create_user("returning")
+    create_user("chief", is_admin=True).last_seen_at = now - dt.timedelta(days=2000)
+    recent = create_user("recent")
+    sleeper.last_seen_at = now - dt.timedelta(days=1080)
+    returning.last_seen_at = now - dt.timedelta(days=1080)
+    recent.last_seen_at = now - dt.timedelta(days=10)
+    db.session.commit()
+
+    assert inactivity.run(now) == (2, 0)
+    assert "inactif" in outbox_mail()[-1]["Subject"]
+    assert inactivity.run(now + dt.timedelta(days=1)) == (0, 0)  # warned once
+
+    returning.last_seen_at = now + dt.timedelta(days=2)
+    db.session.commit()
+    later = now + dt.timedelta(days=31)
+    assert inactivity.run(later) == (0, 1)
+    db.session.expire_all()
+    assert db.session.get(User, sleeper.id).deletion_due_at is not None
+    assert db.session.get(User, sleeper.id).deletion_erasure == "keep_content"
+    assert db.session.get(User, returning.id).inactivity_warned_at is None
+    assert db.session.get(User, returning.id).deletion_due_at is None
+
+
+def test_retention_zero_switches_inactivity_off(app, create_user):
+    from maillage.platform.account_deletion import inactivity
+
+    app.config["INACTIVE_ACCOUNT_RETENTION_DAYS"] = 0
+    sleeper = create_user("sleeper")
+    sleeper.last_seen_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    db.session.commit()
+    assert inactivity.run() == (0, 0)
