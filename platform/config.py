@@ -123,6 +123,8 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_REPORT": "30 per hour",
         "RATELIMIT_INVITE": "30 per hour",
         "RATELIMIT_BULK_INVITE": "10 per hour",
+        # Personal data: days an export archive stays downloadable before it is removed.
+        "PERSONAL_DATA_EXPORT_DAYS": 7,
         # Account deletion: days a requested deletion waits (cancellable) before it runs.
         "ACCOUNT_DELETION_DELAY_DAYS": 7,
         # Inactive accounts: anonymised after this many days without a visit (0: never), once

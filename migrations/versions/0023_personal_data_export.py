@@ -17,8 +17,29 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('personal_data_exports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ready_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('archive_key', sa.String(length=64), nullable=True),
+    sa.Column('archive_size', sa.Integer(), nullable=True),
+    sa.Column('token_hash', sa.String(length=64), nullable=True),
+    sa.Column('error', sa.Text(), server_default='', nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_personal_data_exports_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_personal_data_exports')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_personal_data_exports_token_hash'))
+    )
+    with op.batch_alter_table('personal_data_exports', schema=None) as batch_op:
+        batch_op.create_index('ix_personal_data_exports_status_expires', ['status', 'expires_at'], unique=False)
+        batch_op.create_index('ix_personal_data_exports_user_status', ['user_id', 'status'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('personal_data_exports', schema=None) as batch_op:
+        batch_op.drop_index('ix_personal_data_exports_user_status')
+        batch_op.drop_index('ix_personal_data_exports_status_expires')
+
+    op.drop_table('personal_data_exports')

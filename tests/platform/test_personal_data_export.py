@@ -1,0 +1,256 @@
+"""The personal data export: a person with content in many modules asks for their archive from
+*Mes données*, the outbox builds it, they are told (bell and e-mail) and download it; the ZIP
+holds their rows and files, nothing of anyone else.  Plus: a second request while one is on its
+way is refused, links expire, nobody else can download, exporters read by chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from sqlalchemy import insert, select
+
+from maillage.communities.discussions.operations import add_reply, create_topic
+from maillage.communities.documents.operations import upload_document
+from maillage.communities.documents.uploads import Upload
+from maillage.communities.events.operations import EventFields, create_event, respond
+from maillage.communities.polls.operations import PollSpec, QuestionSpec, create_poll, vote
+from maillage.communities.posts.models import Comment
+from maillage.communities.posts.operations import add_comment
+from maillage.communities.posts.personal_data import export_comments
+from maillage.communities.training import operations as training
+from maillage.communities.training.progress import mark_lesson_done
+from maillage.communities.wiki.operations import create_page
+from maillage.platform.db import utcnow
+from maillage.platform.extensions import db
+from maillage.platform.notifications.models import Notification
+from maillage.platform.outbox.operations import process_pending
+from maillage.platform.personal_data import operations
+from maillage.platform.personal_data.models import ExportRequest, ExportStatus
+from maillage.platform.personal_data.queries import export_in_progress
+from maillage.platform.personal_data.registry import HOLDERS, Erasure, unregistered_models
+from maillage.platform.storage import get_storage
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+FILE_BYTES = "Compte rendu d'Alice : les seuils à connaître.\n".encode()
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The outbox is processed when the test says so (``process_pending``), as a worker would."""
+    return {**app_config, "CELERY_ALWAYS_EAGER": False, "CELERY_BROKER_URL": "memory://"}
+
+
+def _ask(client):
+    page = client.get("/account/data")
+    token = CSRF_RE.search(page.get_data(as_text=True)).group(1)
+    return client.post("/account/data", data={"csrf_token": token})
+
+
+def _lesson(trainer):
+    path = training.create_path(trainer, "Animer un réseau", "", False)
+    course = training.create_course(path, trainer, "Les bases", "")
+    module = training.create_module(course, trainer, "Accueillir")
+    lesson = training.create_lesson(module, trainer, training.LessonFields("Leçon 1", "Texte"))
+    training.set_published(course, trainer, True)
+    training.set_published(path, trainer, True)
+    return lesson
+
+
+@pytest.fixture
+def alice(create_user, create_community, create_post):
+    """Alice has content in posts, discussions, events, documents, polls, wiki and training;
+    Bob, in the same community, too."""
+    alice = create_user("alice", email="alice@example.gouv.fr", display_name="Alice Martin")
+    bob = create_user("bob", email="bob@example.gouv.fr", display_name="Bob Durand")
+    bob.is_trainer = True
+    community = create_community("Réseau des archivistes", owner=bob, members=[alice])
+    post = create_post(community, alice, "Publication d'Alice", "Texte **d'Alice**")
+    bobs_post = create_post(community, bob, "Publication de Bob", "Texte de Bob")
+    add_comment(bobs_post, alice, "Commentaire d'Alice")
+    add_comment(post, bob, "Commentaire de Bob")
+    topic = create_topic(community, alice, "Sujet d'Alice", "Question d'Alice")
+    add_reply(topic, bob, "Réponse de Bob")
+    add_reply(topic, alice, "Réponse d'Alice")
+    starts = utcnow() + dt.timedelta(days=3)
+    event = create_event(
+        community, bob, EventFields("Réunion de rentrée", starts, starts + dt.timedelta(hours=2))
+    )
+    respond(event, alice, "yes")
+    upload_document(community, alice, Upload("compte-rendu.txt", io.BytesIO(FILE_BYTES)))
+    poll = create_poll(
+        community, bob, PollSpec("Quel jour ?", [QuestionSpec("Jour", ["Lundi", "Mardi"])])
+    )
+    monday, tuesday = poll.questions[0].options
+    vote(poll, alice, [monday.id])
+    vote(poll, bob, [tuesday.id])
+    create_page(community, alice, "Page d'Alice", "Contenu du wiki")
+    mark_lesson_done(_lesson(bob), alice)
+    db.session.commit()
+    return alice
+
+
+def _link(person) -> str:
+    """The download link of the bell's notice."""
+    return db.session.scalar(
+        select(Notification.url).where(
+            Notification.recipient_id == person.id, Notification.object_type == "ExportRequest"
+        )
+    )
+
+
+def _archive(client, alice) -> zipfile.ZipFile:
+    response = client.get(_link(alice))
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    data = response.data
+    response.close()
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def _section(archive: zipfile.ZipFile, name: str) -> list:
+    return json.loads(archive.read(f"{name}.json"))
+
+
+def test_a_person_downloads_every_piece_of_their_data(client, login_as, alice, outbox_mail):
+    login_as(alice)
+    response = _ask(client)
+    assert response.status_code == 302
+    assert export_in_progress(alice)
+    assert process_pending() >= 1
+    assert not export_in_progress(alice)
+
+    archive = _archive(client, alice)
+    names = set(archive.namelist())
+    assert {"README.txt", "profile.json"} <= names
+    assert {f"{holder.section}.json" for holder in HOLDERS.values()} <= names
+    assert "Vos données personnelles" in archive.read("README.txt").decode()
+    profile = json.loads(archive.read("profile.json"))
+    assert profile["username"] == "alice"
+    assert profile["email"] == "alice@example.gouv.fr"
+    assert "password_hash" not in profile
+    assert "totp_secret" not in profile
+
+    posts = _section(archive, "posts")
+    assert [p["title"] for p in posts] == ["Publication d'Alice"]
+    assert posts[0]["body_markdown"] == "Texte **d'Alice**"
+    assert posts[0]["url"].startswith("https://maillage.test/")
+    assert posts[0]["community_url"].endswith(posts[0]["community"])
+    assert dt.datetime.fromisoformat(posts[0]["created_at"])
+    assert [c["body_markdown"] for c in _section(archive, "comments")] == ["Commentaire d'Alice"]
+    assert [t["title"] for t in _section(archive, "discussion_topics")] == ["Sujet d'Alice"]
+    replies = _section(archive, "discussion_replies")
+    assert [r["body_markdown"] for r in replies] == ["Réponse d'Alice"]
+    answers = _section(archive, "event_answers")
+    assert [(a["event_title"], a["answer"]) for a in answers] == [("Réunion de rentrée", "yes")]
+    assert _section(archive, "events") == []  # Bob organised it
+    votes = _section(archive, "poll_votes")
+    assert [v["choices"] for v in votes] == [[{"question": "Jour", "option": "Lundi"}]]
+    assert [p["title"] for p in _section(archive, "wiki_pages")] == ["Page d'Alice"]
+    assert [r["body_markdown"] for r in _section(archive, "wiki_revisions")] == ["Contenu du wiki"]
+    assert [d["lesson_title"] for d in _section(archive, "training_lessons_done")] == ["Leçon 1"]
+    assert len(_section(archive, "memberships")) == 1
+
+    versions = _section(archive, "document_versions")
+    assert [v["file_name"] for v in versions] == ["compte-rendu.txt"]
+    assert archive.read(versions[0]["archive_file"]) == FILE_BYTES
+
+    everything = b"".join(archive.read(name) for name in names).decode()
+    assert "bob@example.gouv.fr" not in everything
+    contributions = "".join(
+        archive.read(f"{name}.json").decode()
+        for name in ("posts", "comments", "discussion_topics", "discussion_replies", "poll_votes")
+    )
+    assert "Publication de Bob" not in archive.read("posts.json").decode()
+    for other in ("Commentaire de Bob", "Réponse de Bob", "Mardi"):
+        assert other not in contributions
+
+    mails = [m for m in outbox_mail() if m["To"] == "alice@example.gouv.fr"]
+    assert any("/account/data/archive/" in m.get_content() for m in mails)
+
+
+def test_asking_twice_while_one_is_on_its_way_is_refused(client, login_as, alice):
+    login_as(alice)
+    _ask(client)
+    second = _ask(client)
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "déjà en préparation" in page
+    assert db.session.scalar(select(db.func.count()).select_from(ExportRequest)) == 1
+    process_pending()
+    _ask(client)  # once it is ready, a new one may be asked
+    assert db.session.scalar(select(db.func.count()).select_from(ExportRequest)) == 2
+
+
+def test_the_link_expires_and_the_archive_is_removed(app, client, login_as, alice):
+    login_as(alice)
+    _ask(client)
+    process_pending()
+    export = db.session.scalar(select(ExportRequest))
+    assert export.expires_at - export.ready_at == dt.timedelta(days=7)
+    key = export.archive_key
+    assert get_storage().exists(key)
+    url = _link(alice)
+
+    assert operations.expire_exports(now=export.expires_at - dt.timedelta(minutes=1)) == 0
+    assert operations.expire_exports(now=export.expires_at) == 1
+    db.session.commit()
+    assert not get_storage().exists(key)
+    assert db.session.get(ExportRequest, export.id).status == ExportStatus.EXPIRED
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "expiré" in response.get_data(as_text=True)
+
+
+def test_nobody_else_can_download(client, login_as, alice, create_user):
+    login_as(alice)
+    _ask(client)
+    process_pending()
+    url = _link(alice)
+    login_as(create_user("mallory"))
+    assert client.get(url).status_code == 404
+    login_as(None)
+    assert "/login" in client.get(url).headers["Location"]
+    login_as(alice)
+    assert client.get(url + "x").status_code == 404
+
+
+def test_deleting_the_account_removes_the_archives(client, login_as, alice):
+    login_as(alice)
+    _ask(client)
+    process_pending()
+    key = db.session.scalar(select(ExportRequest.archive_key))
+    HOLDERS[ExportRequest].erase(alice, Erasure.KEEP_CONTENT)
+    db.session.commit()
+    assert db.session.scalar(select(ExportRequest)) is None
+    assert not get_storage().exists(key)
+
+
+def test_exporters_read_by_chunks(app, create_user, create_community, create_post, count_queries):
+    author = create_user()
+    post = create_post(create_community(owner=author), author)
+    now = utcnow()
+    rows = [
+        {
+            "post_id": post.id,
+            "author_id": author.id,
+            "body_source": f"n{i}",
+            "body_html": "",
+            "created_at": now,
+        }
+        for i in range(2500)
+    ]
+    db.session.execute(insert(Comment), rows)
+    db.session.commit()
+    db.session.refresh(author)
+    with count_queries() as queries:
+        exported = export_comments(author)
+    assert len(exported) == 2500
+    assert len(queries) == 3  # 1,000 rows a query
+
+
+def test_every_model_with_personal_data_is_registered(app):
+    assert unregistered_models() == []
