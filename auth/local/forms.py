@@ -13,12 +13,15 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from maillage.communities.organisations.forms import (
+    OrganisationProposalForm,
+    check_organisation_choice,
+)
 from maillage.communities.users import queries as user_queries
 from maillage.communities.users.forms import (
     OrganisationField,
     display_name_field,
     operation_check,
-    organisation_field,
     strip,
 )
 from maillage.communities.users.operations import (
@@ -105,12 +108,24 @@ class _NewAccountForm(FlaskForm):
             raise ValidationError(_l("Cet identifiant est déjà pris."))
 
 
-class SignupForm(_NewAccountForm):
+class SignupForm(_NewAccountForm, OrganisationProposalForm):
+    """An organisation from the list or a proposed one (see ``check_organisation_choice``)."""
+
     email = _email_field(_l("Adresse e-mail professionnelle"))
-    organisation = organisation_field()
+    organisation = OrganisationField(
+        _l("Organisation"), placeholder=_l("Choisissez votre organisation")
+    )
     password = _password_field(_l("Mot de passe"), "new-password")
     confirm = _confirmation_field()
+    accept_platform_charter = BooleanField(
+        _l("J'accepte la charte d'utilisation"),
+        validators=[DataRequired(message=_l("Acceptez la charte d'utilisation pour continuer."))],
+    )
     next = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return check_organisation_choice(self) and valid
 
 
 class InvitedAccountForm(_NewAccountForm):

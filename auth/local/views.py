@@ -55,6 +55,7 @@ from maillage.auth.session import end_session, start_session
 from maillage.auth.twofactor import pending
 from maillage.communities.community.labels import ROLES
 from maillage.communities.community.operations import lookup_invitation
+from maillage.communities.organisations import signup as signup_organisations
 from maillage.communities.users.operations import EmailTaken, end_other_sessions, set_locale
 from maillage.communities.users.queries import organisations
 from maillage.platform.errors import OperationError
@@ -114,22 +115,49 @@ def signup():
         count_attempt()
         return redirect(url_for(".signup_sent", next=_next_url()))
     status = 400 if form.is_submitted() else 200
-    return render_template("auth/signup.html", form=form, next_url=_next_url()), status
+    page = render_template(
+        "auth/signup.html", form=form, next_url=_next_url(), charter_url=_charter_url()
+    )
+    return page, status
+
+
+def _charter_url() -> str | None:
+    """The platform charter sign-up asks to accept (the legal pages may be switched off)."""
+    if "legal.page" in current_app.view_functions:
+        return url_for("legal.page", slug="charte")
+    return None
+
+
+def _proposal(form: SignupForm) -> signup_organisations.Proposal | None:
+    if form.organisation.organisation is not None or not form.proposes_organisation:
+        return None
+    return signup_organisations.Proposal(
+        form.new_organisation_name.data,
+        form.new_organisation_kind.data,
+        form.new_organisation_siret.data,
+    )
 
 
 def _sign_up(form: SignupForm) -> bool:
     """Run the sign-up; a concurrent one with the same name or address is retried once, when
-    the operation's checks see it."""
+    the operation's checks see it.  A proposed organisation whose SIRET is known is that one
+    (said on the next page); a new one is created pending only once the account exists."""
+    proposal = _proposal(form)
+    known = signup_organisations.known_organisation(proposal)
     for attempt in range(2):
         try:
-            operations.sign_up(
+            user = operations.sign_up(
                 form.username.data,
                 form.display_name.data,
                 form.email.data,
                 form.password.data,
-                form.organisation.organisation,
+                known or form.organisation.organisation,
                 next_url=_next_url(),
             )
+            if user is not None:
+                signup_organisations.settle_new_account(
+                    user, proposal, bool(form.accept_platform_charter.data)
+                )
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
@@ -140,6 +168,14 @@ def _sign_up(form: SignupForm) -> bool:
             form.form_errors.append(str(exc))
             return False
         else:
+            if known is not None:
+                flash(
+                    _(
+                        "Ce SIRET est celui de « %(name)s » : vous y êtes rattaché.",
+                        name=known.name,
+                    ),
+                    "info",
+                )
             return True
     return False
 

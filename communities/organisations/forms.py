@@ -53,10 +53,9 @@ class OrganisationProposalForm(FlaskForm):
         ],
         render_kw={"autocomplete": "organization", "maxlength": NAME_MAX},
     )
+    # Checked only when an organisation is proposed (check_organisation_choice).
     new_organisation_kind = SelectField(
-        _l("Type d'organisation"),
-        choices=kind_choices,
-        invalid_choice_message=_l("Choisissez un type d'organisation dans la liste."),
+        _l("Type d'organisation"), choices=kind_choices, validate_choice=False
     )
     new_organisation_siret = _siret_field(_l("SIRET (facultatif)"))
 
@@ -132,3 +131,37 @@ class FilterForm(FlaskForm):
         ],
         validate_choice=False,
     )
+
+
+def check_organisation_choice(form) -> bool:
+    """Sign-up: an organisation from the list, or a proposed one, not both nor neither.
+
+    Works without JavaScript: the proposal fields are always in the page and the server decides
+    from what was filled.  Errors go on the field concerned.
+    """
+    chosen = form.organisation.data is not None
+    if chosen and form.proposes_organisation:
+        form.new_organisation_name.errors.append(
+            str(_l("Choisissez une organisation dans la liste ou proposez-en une, pas les deux."))
+        )
+        return False
+    if form.proposes_organisation and form.new_organisation_kind.data not in ORGANISATION_KIND:
+        form.new_organisation_kind.errors.append(
+            str(_l("Choisissez un type d'organisation dans la liste."))
+        )
+        return False
+    if not chosen and not form.proposes_organisation and len(form.organisation.choices) <= 1:
+        # Nothing to pick from (an empty instance): the name is what is missing.
+        form.new_organisation_name.errors.append(str(_l("Indiquez le nom de votre organisation.")))
+        return False
+    if not chosen and not form.proposes_organisation:
+        form.organisation.errors.append(
+            str(
+                _l(
+                    "Choisissez votre organisation, ou indiquez son nom si elle n'est pas "
+                    "dans la liste."
+                )
+            )
+        )
+        return False
+    return True

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from maillage.communities.community.labels import ORGANISATION_KINDS
 from maillage.communities.organisations.models import Organisation
 from maillage.platform.errors import OperationError
+from maillage.platform.extensions import db
 
 DISPLAY_NAME_MAX = 120
 JOB_TITLE_MAX = 200
@@ -88,6 +89,13 @@ class OrganisationField(SelectField):
         self._by_id: dict[int, Organisation] = {}
 
     def load(self, organisations: list[Organisation]) -> None:
+        organisations = list(organisations)
+        current = self.object_data
+        if isinstance(current, int) and current not in {o.id for o in organisations}:
+            # A person's own pending or deactivated organisation stays theirs to keep.
+            kept = db.session.get(Organisation, current)
+            if kept is not None:
+                organisations.append(kept)
         self._by_id = {organisation.id: organisation for organisation in organisations}
         self.choices = [SelectChoice("", str(self.placeholder))] + [
             SelectChoice(

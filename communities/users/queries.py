@@ -45,10 +45,13 @@ def username_taken(username: str) -> bool:
 
 
 def organisations() -> list[Organisation]:
-    """Every organisation, by kind then name, for the organisation pickers."""
+    """The organisations offered in pickers (active ones), by kind then name; a form keeps its
+    current value even when pending or deactivated (see ``OrganisationField.load``)."""
     return list(
         db.session.scalars(
-            select(Organisation).order_by(Organisation.kind, Organisation.name, Organisation.id)
+            select(Organisation)
+            .where(Organisation.status == "active")
+            .order_by(Organisation.kind, Organisation.name, Organisation.id)
         )
     )
 

@@ -27,6 +27,7 @@ def form_data(organisation, /, **changes):
         "organisation": str(organisation.id),
         "password": PASSWORD,
         "confirm": PASSWORD,
+        "accept_platform_charter": "y",
     }
     data.update(changes)
     return data
@@ -158,9 +159,10 @@ def main(response) -> str:
         ({"email": "pas-une-adresse"}, "Adresse e-mail invalide."),
         ({"email": ""}, "Indiquez votre adresse e-mail."),
         ({"display_name": "   "}, "Indiquez le nom sous lequel les autres membres vous verront."),
-        ({"organisation": ""}, "Choisissez votre organisation."),
+        ({"organisation": ""}, "Choisissez votre organisation, ou indiquez son nom"),
+        ({"accept_platform_charter": ""}, "Acceptez la charte d'utilisation pour continuer."),
         ({"organisation": "999999"}, "Choisissez une organisation dans la liste."),
-        ({"organisation": "abc"}, "Choisissez votre organisation."),
+        ({"organisation": "abc"}, "Choisissez une organisation dans la liste."),
     ],
 )
 def test_bad_input_is_explained_in_french_and_nothing_is_stored(
