@@ -22,6 +22,7 @@ from maillage.communities.users.models import User
 from maillage.communities.users.operations import create_user
 from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
+from maillage.platform.firstrun.operations import mark_setup_done
 from maillage.platform.portal.operations import publish_announcement
 
 DEMO_PASSWORD = "maillage-demo"  # noqa: S105 - published demo password, printed by make run
@@ -469,6 +470,7 @@ def load_demo(seed: int = 2026) -> list[tuple[str, str]]:
         "Maillage relie les réseaux de l'État, des collectivités et des associations. "
         "Rejoignez les communautés de votre métier et présentez-vous !",
     )
+    mark_setup_done(people["alix"], via="demo")  # a demo instance needs no first-run setup
     db.session.commit()
     return [(username, spec[3]) for username, spec in PEOPLE.items()]
 

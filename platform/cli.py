@@ -19,6 +19,17 @@ from maillage.platform.extensions import db
 maillage_cli = AppGroup("maillage", help="Administration de Maillage.")
 
 
+def _add_firstrun_commands() -> None:
+    """setup-link, setup and create-organisation (platform/firstrun/cli.py)."""
+    from maillage.platform.firstrun.cli import COMMANDS
+
+    for command in COMMANDS:
+        maillage_cli.add_command(command)
+
+
+_add_firstrun_commands()
+
+
 @maillage_cli.command("create-admin")
 @click.option("--username", required=True)
 @click.option("--email", required=True)
@@ -29,19 +40,44 @@ maillage_cli = AppGroup("maillage", help="Administration de Maillage.")
     default=None,
     help="Sinon demandé sur le terminal (ou MAILLAGE_ADMIN_PASSWORD).",
 )
-def create_admin(username: str, email: str, display_name: str | None, password: str | None) -> None:
+@click.option(
+    "--organisation-id",
+    type=int,
+    default=None,
+    help="Son organisation (n°) ; obligatoire avant la fin de l'installation, qu'il termine.",
+)
+def create_admin(
+    username: str,
+    email: str,
+    display_name: str | None,
+    password: str | None,
+    organisation_id: int | None,
+) -> None:
     """Create a platform administrator."""
     from maillage.communities.users.operations import create_user
+    from maillage.platform.firstrun.cli import admin_organisation, complete_setup_by
 
+    organisation, completes_setup = admin_organisation(organisation_id)
     if password is None:
         password = getpass.getpass("Mot de passe : ")
     try:
-        user = create_user(username, display_name or username, email, password, is_admin=True)
+        user = create_user(
+            username,
+            display_name or username,
+            email,
+            password,
+            organisation=organisation,
+            is_admin=True,
+        )
+        if completes_setup:
+            complete_setup_by(user)
     except OperationError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Administrateur « {user.username} » créé.")
+    if completes_setup:
+        click.echo("Installation terminée.")
 
 
 @maillage_cli.command("demo")
@@ -101,6 +137,9 @@ def process_outbox() -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
     """Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
+    from maillage.platform.firstrun.cli import print_setup_link
+
+    print_setup_link(host, port)  # an instance not set up yet: a one-time setup link
     env = dict(os.environ, MAILLAGE_INSTANCE_PATH=current_app.instance_path)
     worker = subprocess.Popen(  # noqa: S603 - fixed argument list
         [

@@ -104,14 +104,35 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(app_config, tmp_path):
+def app(app_config, tmp_path, request):
     app = create_app(app_config, instance_path=tmp_path / "instance")
     app.test_client_class = IsolatedClient
     with app.app_context():
+        if "fresh_install" not in request.fixturenames:
+            _mark_setup_done(app)
         yield app
         db.session.remove()
         _empty_database()
         db.engine.dispose()
+
+
+def _mark_setup_done(app) -> None:
+    """Tests create their data directly: their instance counts as set up (first-run setup is
+    tested with ``fresh_install``).  One row in the database (a live server reads it) and the
+    app's memory of it, so requests make no query for it."""
+    from maillage.platform.firstrun.operations import mark_setup_done
+    from maillage.platform.firstrun.queries import remember_setup_done
+
+    mark_setup_done()
+    db.session.commit()
+    remember_setup_done(app)
+
+
+@pytest.fixture
+def fresh_install(app):
+    """Ask for it to get an instance whose first-run setup is not done (the ``app`` fixture
+    then does not mark it done)."""
+    return app
 
 
 def _empty_database() -> None:
