@@ -45,9 +45,14 @@ extract-messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".venv node_modules" -o platform/translations/messages.pot .
 	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations
 
+# The demo is loaded on an empty database unless `make run DEMO=0` (or MAILLAGE_DEMO=false):
+# the instance then starts empty and `serve` prints a one-time setup link.
 run: install
 	$(BIN)/flask db upgrade
-	$(BIN)/flask maillage demo --if-empty
+	@demo="$${MAILLAGE_DEMO:-1}"; demo="$${demo,,}"; \
+	if [ "$(DEMO)" = 0 ] || [[ "$$demo" =~ ^(0|false|no|off)$$ ]]; then \
+	  echo "Démo désactivée : une base vide attend l'installation (lien affiché ci-dessous)."; \
+	else $(BIN)/flask maillage demo --if-empty; fi
 	$(BIN)/flask maillage reindex --if-outdated
 	@echo "Maillage: http://127.0.0.1:5000  (Ctrl-C stops the web server and the worker)"
 	$(BIN)/flask maillage serve
