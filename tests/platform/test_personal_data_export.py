@@ -14,16 +14,23 @@ import zipfile
 import pytest
 from sqlalchemy import insert, select
 
+from maillage.communities.community.models import Community, Membership
+from maillage.communities.discussions.models import DiscussionReply, DiscussionTopic
 from maillage.communities.discussions.operations import add_reply, create_topic
+from maillage.communities.documents.models import Document, DocumentVersion
 from maillage.communities.documents.operations import upload_document
 from maillage.communities.documents.uploads import Upload
+from maillage.communities.events.models import Event, Rsvp
 from maillage.communities.events.operations import EventFields, create_event, respond
+from maillage.communities.polls.models import Poll, PollParticipation
 from maillage.communities.polls.operations import PollSpec, QuestionSpec, create_poll, vote
-from maillage.communities.posts.models import Comment
+from maillage.communities.posts.models import Comment, Post
 from maillage.communities.posts.operations import add_comment
 from maillage.communities.posts.personal_data import export_comments
 from maillage.communities.training import operations as training
+from maillage.communities.training.models import LessonCompletion
 from maillage.communities.training.progress import mark_lesson_done
+from maillage.communities.wiki.models import WikiRevision
 from maillage.communities.wiki.operations import create_page
 from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
@@ -118,6 +125,7 @@ def _section(archive: zipfile.ZipFile, name: str) -> list:
 
 def test_a_person_downloads_every_piece_of_their_data(client, login_as, alice, outbox_mail):
     login_as(alice)
+    assert 'href="/account/data"' in client.get("/account").get_data(as_text=True)
     response = _ask(client)
     assert response.status_code == 302
     assert export_in_progress(alice)
@@ -254,3 +262,80 @@ def test_exporters_read_by_chunks(app, create_user, create_community, create_pos
 
 def test_every_model_with_personal_data_is_registered(app):
     assert unregistered_models() == []
+
+
+# -- erasure by the communities' holders (account deletion calls them) -------------------------
+
+
+def _erase(person, erasure: Erasure) -> None:
+    for holder in list(HOLDERS.values()):
+        if holder.model.__module__.startswith("maillage.communities."):
+            holder.erase(person, erasure)
+    db.session.commit()
+
+
+def _one(model, *criteria):
+    return db.session.scalar(select(model).where(*criteria))
+
+
+def test_keeping_contributions_erases_private_traces(alice):
+    community = _one(Community, Community.name == "Réseau des archivistes")
+    members_before = community.member_count
+    _erase(alice, Erasure.KEEP_CONTENT)
+
+    assert _one(Post, Post.author_id == alice.id) is not None
+    assert _one(DiscussionTopic, DiscussionTopic.author_id == alice.id) is not None
+    assert _one(Comment, Comment.author_id == alice.id) is not None
+    assert _one(DiscussionReply, DiscussionReply.author_id == alice.id) is not None
+    assert _one(Document, Document.uploader_id == alice.id) is not None
+    assert _one(WikiRevision, WikiRevision.author_id == alice.id) is not None
+    for model in (Membership, Rsvp, PollParticipation, LessonCompletion):
+        assert _one(model, model.user_id == alice.id) is None, model
+    db.session.refresh(community)
+    assert community.member_count == members_before - 1
+    assert _one(Event, Event.title == "Réunion de rentrée").going_count == 0
+    poll = _one(Poll, Poll.title == "Quel jour ?")
+    assert poll.voter_count == 1
+    assert [o.vote_count for o in poll.questions[0].options] == [0, 1]  # Lundi, Mardi
+
+
+def test_deleting_contributions_keeps_the_communities_readable(alice):
+    community = _one(Community, Community.name == "Réseau des archivistes")
+    posts_before = community.post_count
+    key = db.session.scalar(
+        select(DocumentVersion.storage_key).where(DocumentVersion.uploader_id == alice.id)
+    )
+    _erase(alice, Erasure.DELETE_CONTENT)
+
+    assert _one(Post, Post.author_id == alice.id) is None
+    assert _one(Comment, Comment.author_id == alice.id) is None
+    db.session.refresh(community)
+    assert community.post_count == posts_before - 1
+    assert _one(Post, Post.title == "Publication de Bob").comment_count == 0
+    # Bob answered her topic: the conversation stays, her opening message is erased.
+    topic = _one(DiscussionTopic, DiscussionTopic.author_id == alice.id)
+    assert topic.body_source == ""
+    assert topic.reply_count == 1
+    assert _one(DiscussionReply, DiscussionReply.author_id == alice.id) is None
+    assert _one(Document, Document.uploader_id == alice.id) is None
+    assert not get_storage().exists(key)
+    # The wiki's history stays, signed by the anonymised account.
+    assert _one(WikiRevision, WikiRevision.author_id == alice.id) is not None
+
+
+def test_the_archive_costs_the_same_queries_whatever_its_size(alice, create_post, count_queries):
+    from maillage.platform.personal_data.archive import write_archive
+
+    def queries_for_archive() -> int:
+        db.session.expire_all()
+        with count_queries() as queries, io.BytesIO() as out:
+            write_archive(db.session.get(type(alice), alice.id), out)
+        return len(queries)
+
+    before = queries_for_archive()
+    community = _one(Community, Community.name == "Réseau des archivistes")
+    for number in range(20):
+        post = create_post(community, alice, f"Encore {number}")
+        add_comment(post, alice, "Et un commentaire")
+    db.session.commit()
+    assert queries_for_archive() == before
