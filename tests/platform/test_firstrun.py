@@ -408,3 +408,36 @@ def test_loading_the_demo_marks_setup_done(fresh_install, app, client):
     assert db.session.scalar(
         select(AuditEntry.data).where(AuditEntry.action == "firstrun.setup_done")
     ) == {"via": "demo"}
+
+
+def test_installations_that_have_accounts_are_set_up_by_the_migration(tmp_path):
+    from flask_migrate import upgrade
+    from sqlalchemy import MetaData, text
+
+    from maillage.platform.app import create_app
+
+    url = f"sqlite:///{tmp_path / 'older.sqlite'}"
+    older = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url}, instance_path=tmp_path / "instance"
+    )
+    with older.app_context():
+        upgrade(revision="0019_federation_outgoing")
+        with db.engine.begin() as connection:
+            users = MetaData()
+            users.reflect(connection, only=["users"])
+            connection.execute(users.tables["users"].insert().values(**_required_values(users)))
+        upgrade(revision="0020_first_run")
+        with db.engine.connect() as connection:
+            via = connection.scalar(text("SELECT setup_completed_via FROM instance_state"))
+        db.engine.dispose()
+    assert via == "existing"
+
+
+def _required_values(metadata) -> dict:
+    """A value for each column of ``users`` that must have one (as the version before had it)."""
+    samples = {"INTEGER": 1, "BOOLEAN": False, "DATETIME": dt.datetime(2026, 1, 1)}
+    return {
+        column.name: samples.get(str(column.type), "alix")
+        for column in metadata.tables["users"].columns
+        if not column.nullable and column.server_default is None
+    }
