@@ -9,6 +9,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from maillage.communities.community import labels
 from maillage.communities.community.models import Community
 from maillage.communities.oversight import operations, queries
 from maillage.communities.oversight.blueprint import blueprint
@@ -34,8 +35,13 @@ def access_grants_banner(community: Community) -> list:
 
 
 @blueprint.app_context_processor
-def _labels() -> dict:
+def _reason_labels() -> dict:
     return {"access_reason_labels": REASON_LABELS}
+
+
+@blueprint.context_processor
+def _community_labels() -> dict:
+    return labels.template_context()
 
 
 def _overseen(community_id: int) -> Community:

@@ -238,7 +238,9 @@ WHAT_OUTSIDERS_SEE = {"Budget ouvert", "Budget entre pairs", "Budget public"}
         (None, WHAT_OUTSIDERS_SEE),
         ("outsider", WHAT_OUTSIDERS_SEE),
         ("member", EVERYTHING),
-        ("admin", EVERYTHING),
+        # Administrators are not members: private and secret content needs an access grant
+        # (tests/communities/test_oversight.py).
+        ("admin", WHAT_OUTSIDERS_SEE),
     ],
 )
 def test_results_are_what_the_viewer_may_read(login_as, three_communities, who, expected):
