@@ -147,6 +147,8 @@ def request_deletion(
     user.deletion_due_at = now + delay()
     user.deletion_erasure = erasure.value
     user.deletion_requested_by_id = requested_by.id if by_admin else None
+    if requested_by is not None:  # asked by someone, not by the inactivity pass
+        user.inactivity_warned_at = None
     details = {"erasure": erasure.value, "due": user.deletion_due_at.isoformat()}
     if by_admin and reason:
         details["reason"] = reason
@@ -172,13 +174,29 @@ def cancel_deletion(user: User, actor: User) -> User:
         raise OperationError(_l("Aucune suppression n'est programmée pour ce compte."))
     if not may_cancel(actor, user):
         raise NotAllowed(_l("Seul un administrateur peut annuler cette suppression."))
-    user.deletion_requested_at = user.deletion_due_at = None
-    user.deletion_erasure = user.deletion_requested_by_id = None
+    _clear_request(user)
     record(actor, "account.deletion_cancelled", user)
     from maillage.platform.account_deletion import mails
 
     mails.cancelled(user)
     return user
+
+
+def _clear_request(user: User) -> None:
+    user.deletion_requested_at = user.deletion_due_at = None
+    user.deletion_erasure = user.deletion_requested_by_id = None
+    user.inactivity_warned_at = None
+
+
+def _came_back(user: User) -> bool:
+    """A deletion scheduled for inactivity is dropped when the person visited since."""
+    return (
+        user.inactivity_warned_at is not None
+        and user.deletion_requested_by_id is None
+        and user.last_seen_at is not None
+        and user.deletion_requested_at is not None
+        and user.last_seen_at > user.deletion_requested_at
+    )
 
 
 # -- execution ---------------------------------------------------------------------------------
@@ -211,6 +229,11 @@ def execute(user_id: int, now: dt.datetime | None = None) -> bool:
     if user is None or user.deleted_at is not None or user.deletion_due_at is None:
         return False
     if user.deletion_due_at > now:
+        return False
+    if _came_back(user):
+        _clear_request(user)
+        record(None, "account.inactive_deletion_cancelled", user)
+        db.session.commit()
         return False
     try:
         check_deletable(user, execution=True)

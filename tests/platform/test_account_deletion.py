@@ -269,7 +269,7 @@ def test_delete_person_goes_to_instances_that_received_the_content(person):
 
 
 def test_inactive_accounts_are_warned_then_scheduled(app, create_user, outbox_mail):
-    from maillage.platform.account_deletion import inactivity
+    from maillage.platform.account_deletion import inactivity, operations
 
     now = dt.datetime(2026, 12, 7, 12, tzinfo=dt.UTC)
     sleeper = create_user("sleeper")
@@ -294,6 +294,15 @@ def test_inactive_accounts_are_warned_then_scheduled(app, create_user, outbox_ma
     assert db.session.get(User, sleeper.id).deletion_erasure == "keep_content"
     assert db.session.get(User, returning.id).inactivity_warned_at is None
     assert db.session.get(User, returning.id).deletion_due_at is None
+
+    # Coming back during the delay drops a deletion scheduled for inactivity.
+    sleeper = db.session.get(User, sleeper.id)
+    sleeper.last_seen_at = later + dt.timedelta(days=1)
+    db.session.commit()
+    assert operations.execute(sleeper.id, later + dt.timedelta(days=8)) is False
+    sleeper = db.session.get(User, sleeper.id)
+    assert sleeper.deleted_at is None
+    assert sleeper.deletion_due_at is None
 
 
 def test_retention_zero_switches_inactivity_off(app, create_user):
