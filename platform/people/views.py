@@ -109,6 +109,7 @@ def _render_person(user: User, status: int = 200, **forms):
         community_roles=labels.ROLES,
         action_form=ActionForm(),
         can_delete=DELETION_ENDPOINT in current_app.view_functions,
+        served_endpoints=current_app.view_functions,
         deletion_endpoint=DELETION_ENDPOINT,
         is_self=user.id == current_viewer().id,
         **defaults,

@@ -188,14 +188,22 @@ def test_profile_shows_identities_memberships_roles_and_audit(
     assert client.get("/admin/people/999999").status_code == 404
 
 
-def test_delete_form_shows_only_when_account_deletion_serves_it(
-    app, client, login_as, admin, create_user
-):
+def test_delete_form_posts_to_account_deletion(app, client, login_as, admin, create_user):
     person = create_user("dominique")
     login_as(admin)
-    page = client.get(f"/admin/people/{person.id}").get_data(as_text=True)
+    url = f"/admin/people/{person.id}"
+    page = client.get(url).get_data(as_text=True)
     served = "account_deletion.admin_request" in app.view_functions
-    assert (f'action="/admin/people/{person.id}/delete"' in page) == served
+    assert (f'action="{url}/delete"' in page) == served
+    if not served:
+        return
+    assert post(client, f"{url}/delete", {"reason": "Départ"}, url).status_code == 200  # asks
+    assert fresh(person).deletion_requested_at is None
+    post(client, f"{url}/delete", {"reason": "Départ", "confirmed": "1"}, url)
+    assert fresh(person).deletion_requested_at is not None
+    assert "Suppression programmée" in client.get(url).get_data(as_text=True)
+    rows, _ = people_page(PeopleFilters(status="deletion"))
+    assert [row.user.username for row in rows] == ["dominique"]
 
 
 # -- suspension --------------------------------------------------------------------------------
