@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from maillage.communities.documents.filenames import content_disposition
 from maillage.platform.errors import OperationError, render_error
-from maillage.platform.extensions import db
+from maillage.platform.extensions import db, limiter
 from maillage.platform.personal_data import operations, queries
 from maillage.platform.personal_data.blueprint import blueprint
 from maillage.platform.storage import UnknownKey, get_storage
 from maillage.platform.views_util import current_viewer
+
+#: Each archive reads everything a person wrote: a few a day is plenty.
+REQUESTS_PER_DAY = "10 per day"
+
+
+def _signed_in_user() -> str:
+    return f"user:{getattr(current_user, 'id', '')}"
 
 
 @blueprint.route("/account/data")
@@ -33,6 +40,7 @@ def index():
 
 @blueprint.route("/account/data", methods=["POST"])
 @login_required
+@limiter.limit(REQUESTS_PER_DAY, key_func=_signed_in_user)
 def request_export():
     try:
         operations.request_export(current_viewer())

@@ -131,6 +131,7 @@ def test_a_person_downloads_every_piece_of_their_data(client, login_as, alice, o
     assert export_in_progress(alice)
     assert process_pending() >= 1
     assert not export_in_progress(alice)
+    assert 'href="/notifications"' in client.get("/account/data").get_data(as_text=True)
 
     archive = _archive(client, alice)
     names = set(archive.namelist())
