@@ -123,6 +123,17 @@ def defaults(instance_path: Path) -> dict:
         "RATELIMIT_REPORT": "30 per hour",
         "RATELIMIT_INVITE": "30 per hour",
         "RATELIMIT_BULK_INVITE": "10 per hour",
+        # Legal pages (platform/legal): what the default texts say until admins edit them; an
+        # empty value shows « à compléter ».  Publisher: the organisation that runs the instance.
+        "LEGAL_PUBLISHER": "",
+        "LEGAL_PUBLISHER_ADDRESS": "",
+        "LEGAL_PUBLICATION_DIRECTOR": "",
+        "LEGAL_HOST": "",
+        "LEGAL_HOST_ADDRESS": "",
+        "LEGAL_CONTACT_EMAIL": "",
+        "LEGAL_DPO_EMAIL": "",
+        # Days the web server's and application's logs are kept (said on the privacy page).
+        "LEGAL_SERVER_LOG_DAYS": 365,
         # Personal data: days an export archive stays downloadable before it is removed.
         "PERSONAL_DATA_EXPORT_DAYS": 7,
         # Account deletion: days a requested deletion waits (cancellable) before it runs.
