@@ -7,10 +7,11 @@ Destructive actions (merge, reject, deactivate) confirm first through ``confirma
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from maillage.communities.community.labels import ORGANISATION_KIND
 from maillage.communities.organisations import operations, queries
 from maillage.communities.organisations.blueprint import blueprint
 from maillage.communities.organisations.forms import (
@@ -30,7 +31,11 @@ from maillage.platform.views_util import confirmation_page, current_viewer, page
 
 @blueprint.context_processor
 def _labels() -> dict:
-    return {"status_labels": STATUS_LABELS, "source_labels": SOURCE_LABELS}
+    return {
+        "status_labels": STATUS_LABELS,
+        "source_labels": SOURCE_LABELS,
+        "kind_labels": ORGANISATION_KIND,
+    }
 
 
 def _admin():
@@ -268,9 +273,11 @@ def logo(organisation_id: int):
     if not can(current_viewer(), "view", organisation):
         abort(404)
     try:
-        stream = get_storage().open(organisation.logo_key)
+        with get_storage().open(organisation.logo_key) as stream:
+            data = stream.read()
     except UnknownKey:
         abort(404)
-    response = send_file(stream, mimetype="image/png", max_age=3600)
+    response = Response(data, mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
