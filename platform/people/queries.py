@@ -53,7 +53,7 @@ class PersonRow:
 def _status_clause(status: str):
     deletion = or_(User.deletion_requested_at.is_not(None), User.deleted_at.is_not(None))
     if status == "suspended":
-        return User.suspended_at.is_not(None)
+        return User.suspended_at.is_not(None) & ~deletion
     if status == "deletion":
         return deletion
     return User.is_active.is_(True) & User.suspended_at.is_(None) & ~deletion

@@ -53,10 +53,10 @@ def _provider_titles() -> dict[str, str]:
 
 @blueprint.app_template_global()
 def person_status(user: User) -> str:
+    if operations.is_deleted_or_pending(user):
+        return str(STATUS_LABELS["deletion"])
     if user.suspended_at is not None:
         return str(STATUS_LABELS["suspended"])
-    if getattr(user, "deleted_at", None) or getattr(user, "deletion_requested_at", None):
-        return str(STATUS_LABELS["deletion"])
     return str(STATUS_LABELS["active"]) if user.is_active else _("Désactivé")
 
 
