@@ -137,11 +137,12 @@ def _erase_topic(topic: DiscussionTopic, user) -> None:
             )
         )
     )
-    signals.content_deleted.send(topic, community=topic.community, actor=user)
     if others:  # the conversation stays for those who took part in it
         topic.body_source = topic.body_html = ""
         topic.updated_at = utcnow()
+        signals.content_updated.send(topic, community=topic.community, actor=user)
         return
+    signals.content_deleted.send(topic, community=topic.community, actor=user)
     db.session.execute(delete(TopicRead).where(TopicRead.topic_id == topic.id))
     topic.answered_reply_id = None
     db.session.flush()

@@ -2,7 +2,8 @@
 
 A wiki is written together: whatever the person chose, the pages they created and the revisions
 they saved stay (a page's history must still add up), signed « Ancien membre » through the
-anonymised account.  ``updated_by_id`` only repeats the author of the latest revision.
+anonymised account.  A page's ``updated_by_id`` repeats the author of its latest revision (in
+the archive through the revisions).
 """
 
 from __future__ import annotations
@@ -55,11 +56,5 @@ def _keep(_user, _erasure) -> None:
     """Kept in both cases: see the module's docstring."""
 
 
-holds_personal_data(
-    WikiPage,
-    section="wiki_pages",
-    export=export_pages,
-    erase=_keep,
-    other_people_columns=("updated_by_id",),
-)
+holds_personal_data(WikiPage, section="wiki_pages", export=export_pages, erase=_keep)
 holds_personal_data(WikiRevision, section="wiki_revisions", export=export_revisions, erase=_keep)

@@ -25,7 +25,7 @@ def upgrade():
     sa.Column('ready_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('archive_key', sa.String(length=64), nullable=True),
-    sa.Column('archive_size', sa.Integer(), nullable=True),
+    sa.Column('archive_size', sa.BigInteger(), nullable=True),
     sa.Column('token_hash', sa.String(length=64), nullable=True),
     sa.Column('error', sa.Text(), server_default='', nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_personal_data_exports_user_id_users'), ondelete='CASCADE'),

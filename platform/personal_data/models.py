@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.communities.users.models import User
@@ -48,7 +48,7 @@ class ExportRequest(db.Model):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The ZIP file in the storage (platform/storage.py) while ``ready``.
     archive_key: Mapped[str | None] = mapped_column(String(64))
-    archive_size: Mapped[int | None] = mapped_column()
+    archive_size: Mapped[int | None] = mapped_column(BigInteger)
     #: SHA-256 of the download link's token (set when the archive is ready).
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     error: Mapped[str] = mapped_column(Text, default="", server_default="")
