@@ -173,6 +173,9 @@ def test_execution_leaves_nothing_that_names_the_person(client, person, outbox_m
         comments = db.session.scalars(select(Comment).where(Comment.author_id == user.id)).all()
         assert kept is None
         assert comments == []
+    members = client.get(f"/c/{slug}/members")
+    assert "Alice Martin" not in members.text
+    assert "Ancien membre" not in members.text
     assert client.get("/u/alice").status_code == 404
     assert client.get(f"/u/{user.username}").status_code == 404
     search = client.get("/search", query_string={"q": "Alice Martin"})
