@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 
 from maillage.communities.users.models import User
@@ -137,7 +137,7 @@ def readme(user: User, sections: list[str]) -> str:
             "",
             _(
                 "Archive préparée le %(date)s pour le compte « %(username)s ».",
-                date=utcnow().strftime("%d/%m/%Y %H:%M UTC"),
+                date=format_datetime(utcnow(), "long"),
                 username=user.username,
             ),
             "",

@@ -15,7 +15,7 @@ import secrets
 import tempfile
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -121,7 +121,7 @@ def _announce(export: ExportRequest, path: str, now: dt.datetime) -> None:
     user = export.user
     with force_locale(language_of(user)):
         title = _("Votre archive de données personnelles est prête")
-        expiry = export.expires_at.strftime("%d/%m/%Y %H:%M UTC")
+        expiry = format_datetime(export.expires_at, "long")
         text = "\n".join(
             [
                 _("Bonjour %(name)s,", name=user.display_name),
