@@ -340,3 +340,23 @@ def test_the_archive_costs_the_same_queries_whatever_its_size(alice, create_post
         add_comment(post, alice, "Et un commentaire")
     db.session.commit()
     assert queries_for_archive() == before
+
+
+def test_an_archive_that_cannot_be_built_fails_and_may_be_asked_again(
+    app, client, login_as, create_user, tmp_path
+):
+    person = create_user("paul")
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("the storage cannot live here")
+    app.config["FILES_PATH"] = str(not_a_folder)
+    app.extensions.pop("maillage.storage", None)
+    login_as(person)
+    _ask(client)
+    process_pending()
+    export = db.session.scalar(select(ExportRequest))
+    assert export.status == ExportStatus.FAILED
+    assert "Error" in export.error
+    assert not export_in_progress(person)
+    assert "Échec" in client.get("/account/data").get_data(as_text=True)
+    _ask(client)
+    assert db.session.scalar(select(db.func.count()).select_from(ExportRequest)) == 2
