@@ -64,6 +64,7 @@ def test_newcomer_journey(csrf_client, world, outbox_mail):
             "organisation": str(world["organisation"].id),
             "password": "un mot de passe solide",
             "confirm": "un mot de passe solide",
+            "accept_platform_charter": "y",
         },
     )
     assert signup.status_code in (200, 302)

@@ -77,6 +77,7 @@ def test_sign_ups_are_limited_per_address(client, submit, create_organisation):
             "organisation": str(organisation.id),
             "password": PASSWORD,
             "confirm": PASSWORD,
+            "accept_platform_charter": "y",
         }
         return submit("/signup", data, environ_base={"REMOTE_ADDR": ip})
 
