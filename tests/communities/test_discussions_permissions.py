@@ -106,10 +106,16 @@ def test_a_secret_community_is_404_on_every_discussions_url(client, login_as, pe
     assert_untouched(topic, reply)
 
 
-def test_admins_and_members_see_a_secret_communitys_discussions(
+def test_members_and_admins_under_an_access_grant_see_a_secret_communitys_discussions(
     client, login_as, people, secret, admin
 ):
+    from maillage.communities.oversight.operations import request_access
+
     community, topic, _reply = secret
+    login_as(admin)  # an administrator is not a member: nothing without an access grant
+    assert client.get(f"/c/{community.slug}/discussions/{topic.id}").status_code == 404
+    request_access(admin, community, "moderation", "Signalement n° 12 à examiner", 1)
+    db.session.commit()
     for user in (people["member"], admin):
         login_as(user)
         page = text_of(client.get(f"/c/{community.slug}/discussions/{topic.id}"))
