@@ -266,6 +266,7 @@ def test_delete_person_goes_to_instances_that_received_the_content(person):
         select(Delivery).where(Delivery.inbox_url == "https://lemmy.example/inbox")
     ).all()
     deletes = [row.payload for row in deliveries if row.payload["type"] == "Delete"]
+    assert "alice" not in user.ap_id
     assert deletes
     assert deletes[0]["actor"] == old_id
     assert deletes[0]["object"] == old_id
@@ -316,3 +317,37 @@ def test_retention_zero_switches_inactivity_off(app, create_user):
     sleeper.last_seen_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     db.session.commit()
     assert inactivity.run() == (0, 0)
+
+
+def test_the_key_goes_once_the_delete_has_left(person):
+    from maillage.federation.actors.models import ActorKey
+    from maillage.federation.actors.operations import ensure_key
+    from maillage.federation.transport.models import Delivery
+    from maillage.platform.account_deletion.operations import purge_delivered_keys
+    from maillage.platform.celery_app import BEAT_SCHEDULE
+
+    assert "maillage.account_deletion.execute_due" in BEAT_SCHEDULE
+    assert "maillage.account_deletion.inactive_accounts" in BEAT_SCHEDULE
+    alice, *_ = person
+    ensure_key(alice)
+    old_id = alice.ap_id
+    db.session.add(
+        Delivery(
+            dedupe_key="d2-test",
+            activity_id=f"{old_id}#delete",
+            payload={"type": "Delete"},
+            inbox_url="https://lemmy.example/inbox",
+            host="lemmy.example",
+            signer_ap_id=old_id,
+            status="pending",
+        )
+    )
+    db.session.commit()
+    user = _execute(alice, "keep_content")
+    assert user.deleted_at is not None
+    assert purge_delivered_keys() == 0  # the Delete still needs the key
+    delivery = db.session.scalar(select(Delivery).filter_by(dedupe_key="d2-test"))
+    delivery.status = "done"
+    db.session.commit()
+    assert purge_delivered_keys() == 1
+    assert db.session.scalar(select(ActorKey).filter_by(user_id=user.id)) is None
