@@ -86,7 +86,7 @@ def statement() -> AccessibilityStatement:
     )
 
 
-DEFAULT_TECHNOLOGIES = "HTML5, CSS, JavaScript (HTMX, facultatif), SVG"
+DEFAULT_TECHNOLOGIES = "HTML5, CSS, JavaScript (HTMX), SVG"
 
 
 def current_charter_version() -> int:

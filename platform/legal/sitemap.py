@@ -19,14 +19,17 @@ from maillage.platform.legal import queries
 @dataclass
 class Entry:
     label: object
-    url: str
+    url: str | None
     children: list[Entry] = field(default_factory=list)
     more_url: str | None = None
 
 
-#: (label, endpoint, who: ``anyone``, ``signed_in`` or ``admin``, children)
+#: (label, endpoint, who: ``anyone``, ``visitor`` (not signed in), ``signed_in`` or ``admin``,
+#: children)
 SECTIONS = (
     (_l("Accueil"), "portal.home", "anyone", ()),
+    (_l("Se connecter"), "auth.login", "visitor", ()),
+    (_l("Créer un compte"), "auth.signup", "signup", ()),
     (_l("Communautés"), "community.directory", "anyone", ()),
     (_l("Membres"), "users.directory", "anyone", ()),
     (_l("Formation des animateurs"), "training.home", "signed_in", ()),
@@ -50,6 +53,10 @@ SECTIONS = (
 
 
 def _reachable(viewer, who: str) -> bool:
+    if who == "visitor":
+        return viewer is None
+    if who == "signup":
+        return viewer is None and bool(current_app.config.get("SIGNUP_ENABLED"))
     if who == "signed_in":
         return viewer is not None
     if who == "admin":
@@ -70,7 +77,7 @@ def site_map(viewer) -> list[Entry]:
         if endpoint == "community.directory":
             _add_communities(entry, viewer)
         entries.append(entry)
-    legal = Entry(_l("Informations légales"), url_for("legal.page", slug="mentions-legales"))
+    legal = Entry(_l("Informations légales"), None)
     legal.children = [
         Entry(title, url_for("legal.page", slug=slug)) for slug, title in queries.PAGES.items()
     ]

@@ -274,6 +274,10 @@ def test_editing_the_charter_bumps_its_version(client, admin):
 
 
 def test_english_readers_fall_back_to_french(client, admin):
+    client.set_cookie("lang", "en")
+    default = client.get("/mentions-legales").text
+    assert '<div class="markdown" lang="fr">' in default
+    client.set_cookie("lang", "fr")
     edit(client, "charte", "Texte **français**.")
     client.set_cookie("lang", "en")
     page = read(client.get("/charte"))
@@ -366,6 +370,7 @@ def test_site_map_lists_reachable_sections_and_never_a_secret_community(
     for slug in SLUGS:
         assert f'href="/{slug}"' in anonymous
     assert 'href="/aide/ambassadeurs"' in anonymous
+    assert 'href="/login"' in anonymous
 
     login_as(member)
     signed_in = read(client.get("/plan-du-site"))
@@ -373,6 +378,7 @@ def test_site_map_lists_reachable_sections_and_never_a_secret_community(
     assert 'href="/account"' in signed_in
     assert 'href="/agenda"' in signed_in
     assert 'href="/admin"' not in signed_in
+    assert 'href="/login"' not in signed_in
 
     login_as(create_user(is_admin=True))
     as_admin = read(client.get("/plan-du-site"))
