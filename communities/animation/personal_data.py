@@ -91,7 +91,7 @@ def export_summaries(user) -> list[dict]:
 
 holds_personal_data(
     Announcement,
-    section="announcements",
+    section="community_announcements",
     export=export_announcements,
     erase=erase_announcements,
 )

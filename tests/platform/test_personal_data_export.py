@@ -14,14 +14,25 @@ import zipfile
 import pytest
 from sqlalchemy import insert, select
 
-from maillage.communities.community.models import Community, Membership
+from maillage.communities.analytics.models import ActivityEvent
+from maillage.communities.animation.models import Announcement, ScheduledPost
+from maillage.communities.community.models import Community, JoinRequest, Membership
 from maillage.communities.discussions.models import DiscussionReply, DiscussionTopic
 from maillage.communities.discussions.operations import add_reply, create_topic
 from maillage.communities.documents.models import Document, DocumentVersion
 from maillage.communities.documents.operations import upload_document
 from maillage.communities.documents.uploads import Upload
-from maillage.communities.events.models import Event, Rsvp
+from maillage.communities.events.models import (
+    CalendarFeedKey,
+    DatePoll,
+    DatePollAnswer,
+    DatePollSlot,
+    Event,
+    Rsvp,
+)
 from maillage.communities.events.operations import EventFields, create_event, respond
+from maillage.communities.kanban.models import Task
+from maillage.communities.moderation.models import Report, Sanction
 from maillage.communities.polls.models import Poll, PollParticipation
 from maillage.communities.polls.operations import PollSpec, QuestionSpec, create_poll, vote
 from maillage.communities.posts.models import Comment, Post
@@ -265,6 +276,11 @@ def test_every_model_with_personal_data_is_registered(app):
     assert unregistered_models() == []
 
 
+def test_each_model_has_its_own_file_in_the_archive(app):
+    sections = [holder.section for holder in HOLDERS.values()]
+    assert sorted(section for section in sections if sections.count(section) > 1) == []
+
+
 # -- erasure by the communities' holders (account deletion calls them) -------------------------
 
 
@@ -360,3 +376,86 @@ def test_an_archive_that_cannot_be_built_fails_and_may_be_asked_again(
     assert "Échec" in client.get("/account/data").get_data(as_text=True)
     _ask(client)
     assert db.session.scalar(select(db.func.count()).select_from(ExportRequest)) == 2
+
+
+@pytest.fixture
+def traces(create_user, create_community, create_post):
+    """Carol's traces in the modules the archive journey does not visit, as rows."""
+    carol = create_user("carol", email="carol@example.gouv.fr")
+    dan = create_user("dan")
+    community = create_community("Veille juridique", owner=dan, members=[carol])
+    post = create_post(community, dan, "Publication de Dan")
+    now = utcnow()
+    poll = DatePoll(community_id=community.id, organiser_id=carol.id, title="Quand ?")
+    slot = DatePollSlot(poll=poll, starts_at=now, ends_at=now + dt.timedelta(hours=1))
+    db.session.add_all(
+        [
+            Task(community_id=community.id, title="Tâche de Carol", created_by_id=carol.id),
+            Task(
+                community_id=community.id,
+                title="Tâche de Dan",
+                created_by_id=dan.id,
+                assignee_id=carol.id,
+                position=1,
+            ),
+            Report(
+                community_id=community.id,
+                object_type="post",
+                object_id=post.id,
+                reporter_id=carol.id,
+                category="spam",
+            ),
+            Sanction(
+                community_id=community.id,
+                user_id=carol.id,
+                kind="mute",
+                reason="Hors sujet",
+                created_by_id=dan.id,
+            ),
+            Announcement(community_id=community.id, author_id=carol.id, title="Annonce"),
+            ScheduledPost(
+                community_id=community.id, author_id=carol.id, title="Plus tard", publish_at=now
+            ),
+            ActivityEvent(user_id=carol.id, community_id=community.id, kind="visit"),
+            DatePollAnswer(slot=slot, user_id=carol.id, availability="yes"),
+            CalendarFeedKey(user_id=carol.id, nonce="n" * 32),
+            JoinRequest(community_id=community.id, user_id=carol.id, message="Bonjour"),
+        ]
+    )
+    db.session.commit()
+    return carol
+
+
+def test_every_section_exports_and_erases_the_remaining_traces(traces):
+    carol = traces
+    exported = {holder.section: holder.export(carol) for holder in HOLDERS.values()}
+    for section in (
+        "kanban_tasks",
+        "moderation_reports",
+        "moderation_sanctions",
+        "community_announcements",
+        "scheduled_posts",
+        "activity",
+        "event_date_polls",
+        "event_date_poll_answers",
+        "calendar_feed",
+        "join_requests",
+    ):
+        assert exported[section], section
+    assert [t["assigned_to_me"] for t in exported["kanban_tasks"]] == [False, True]
+
+    _erase(carol, Erasure.KEEP_CONTENT)
+    assert _one(Task, Task.assignee_id == carol.id) is None
+    assert _one(Task, Task.created_by_id == carol.id) is not None
+    assert _one(Report, Report.reporter_id == carol.id) is None
+    assert _one(Report, Report.category == "spam") is not None  # the moderation history stays
+    for model in (Sanction, DatePollAnswer, CalendarFeedKey, JoinRequest, ActivityEvent):
+        assert _one(model, model.user_id == carol.id) is None, model
+    assert _one(ScheduledPost, ScheduledPost.author_id == carol.id) is None
+    assert _one(Announcement, Announcement.author_id == carol.id) is not None
+
+    _erase(carol, Erasure.DELETE_CONTENT)
+    assert _one(Task, Task.created_by_id == carol.id) is None
+    assert _one(Task, Task.title == "Tâche de Dan").position == 0  # the column closed up
+    assert _one(Announcement, Announcement.author_id == carol.id) is None
+    assert _one(DatePoll, DatePoll.organiser_id == carol.id) is None
