@@ -70,9 +70,13 @@ def check_setup_token(secret: str, now: dt.datetime | None = None) -> SetupToken
         raise SetupLinkError(
             _l("Ce lien d'installation est inconnu. Vérifiez qu'il a été copié en entier."), 404
         )
-    if token.used_at is not None or setup_done():
+    if token.used_at is not None:
         raise SetupLinkError(
             _l("Ce lien d'installation a déjà servi : l'installation est terminée."), 410
+        )
+    if setup_done():
+        raise SetupLinkError(
+            _l("L'installation est déjà terminée : ce lien d'installation ne sert plus."), 410
         )
     if token.revoked_at is not None:
         raise SetupLinkError(

@@ -247,6 +247,14 @@ def test_a_link_lasts_24_hours_with_a_fixed_clock(fresh_install):
     assert len(stored.token_hash) == 64
 
 
+def test_an_unused_link_stops_working_once_set_up_otherwise(fresh_install, app, client):
+    secret = new_link()
+    assert cli(app, *SETUP_ARGS).exit_code == 0
+    page = client.get(f"/setup/{secret}")
+    assert page.status_code == 410
+    assert "déjà terminée" in page.text
+
+
 def test_no_setup_link_once_set_up(app):
     result = cli(app, "setup-link")
     assert result.exit_code != 0
