@@ -353,13 +353,13 @@ def test_grants_are_read_once_per_request_not_per_item(world, create_post, count
 
 
 def test_the_platform_queue_shows_only_that_a_secret_report_exists(client, login_as, world):
-    report(world["member"], world["post"], "confidential", "Données personnelles")
+    report(world["member"], world["post"], "confidential", "Numéro de portable publié")
     db.session.commit()
     client = login_as(world["admin"])
     html = client.get("/admin/moderation").get_data(as_text=True)
     assert "Cellule de crise" in html
     assert "Plan de continuité" not in html
-    assert "Données personnelles" not in html
+    assert "Numéro de portable publié" not in html
     assert "accès exceptionnel" in html
     grant(world)
     html = client.get("/admin/moderation").get_data(as_text=True)
