@@ -57,6 +57,9 @@ def test_day_one_from_a_fresh_instance(fresh_install, app, page, live_server):
     page.goto(live_server + "/")
     assert page.get_by_role("heading", name="Installation en cours").is_visible()
     accessible(page)
+    page.get_by_role("link", name="Mentions légales").click()  # readable before setup
+    assert page.get_by_role("heading", name="Mentions légales").is_visible()
+    accessible(page)
 
     set_up(page, live_server + setup_link(app))
     create_second_organisation(page)
