@@ -134,6 +134,8 @@ def defaults(instance_path: Path) -> dict:
         "LEGAL_DPO_EMAIL": "",
         # Days the web server's and application's logs are kept (said on the privacy page).
         "LEGAL_SERVER_LOG_DAYS": 365,
+        # Seconds each process keeps the accessibility state the footer shows (read at start-up).
+        "LEGAL_STATE_CACHE_SECONDS": 300,
         # Personal data: days an export archive stays downloadable before it is removed.
         "PERSONAL_DATA_EXPORT_DAYS": 7,
         # Account deletion: days a requested deletion waits (cancellable) before it runs.

@@ -38,9 +38,9 @@ STATES = {
 }
 DEFAULT_STATE = "non"
 STATEMENT_ID = 1
-#: Seconds a process trusts its cached conformity state: an edit clears the editing process's
-#: cache at once; the other web processes see it within this delay.
-STATE_CACHE_SECONDS = 60
+#: Seconds a process trusts its cached conformity state (``LEGAL_STATE_CACHE_SECONDS``): an edit
+#: clears the editing process's cache at once; the other web processes see it within this delay.
+STATE_CACHE_SECONDS = 300
 SITEMAP_COMMUNITIES = 200
 EDIT_ACTIONS = ("legal.page_edited", "legal.statement_edited")
 
@@ -106,7 +106,8 @@ def _cache() -> dict:
 
 
 def accessibility_state() -> str:
-    """``non``, ``partial`` or ``full``, read at most once per :data:`STATE_CACHE_SECONDS`.
+    """``non``, ``partial`` or ``full``, read when the app starts and then at most once per
+    ``LEGAL_STATE_CACHE_SECONDS``.
 
     Every page's footer shows it, so it never costs a query per page.  It is read on a
     connection of its own: an error page rendered after a failed transaction still gets it, and
@@ -114,21 +115,36 @@ def accessibility_state() -> str:
     """
     cached = _cache().get("state")
     now = time.monotonic()
-    if cached is not None and now - cached[1] < STATE_CACHE_SECONDS:
+    ttl = current_app.config.get("LEGAL_STATE_CACHE_SECONDS", STATE_CACHE_SECONDS)
+    if cached is not None and now - cached[1] < ttl:
         return cached[0]
     try:
-        with db.engine.connect() as connection:
-            state = connection.scalar(
-                select(AccessibilityStatement.state).where(
-                    AccessibilityStatement.id == STATEMENT_ID
-                )
-            )
+        state = _read_state()
     except SQLAlchemyError:
         current_app.logger.warning("accessibility state unavailable", exc_info=True)
         return DEFAULT_STATE
-    state = state if state in STATES else DEFAULT_STATE
     _cache()["state"] = (state, now)
     return state
+
+
+def _read_state() -> str:
+    with db.engine.connect() as connection:
+        state = connection.scalar(
+            select(AccessibilityStatement.state).where(AccessibilityStatement.id == STATEMENT_ID)
+        )
+    return state if state in STATES else DEFAULT_STATE
+
+
+def preload_accessibility_state(app) -> None:
+    """Read the state when the app starts, so that no request pays for it (quietly: before the
+    first migration there is no table yet, and the first page reads it then)."""
+    with app.app_context():
+        try:
+            state = _read_state()
+        except SQLAlchemyError:
+            app.logger.debug("accessibility state not readable at start-up", exc_info=True)
+            return
+        _cache()["state"] = (state, time.monotonic())
 
 
 def forget_accessibility_state() -> None:
