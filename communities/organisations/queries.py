@@ -65,6 +65,13 @@ def member_count(organisation: Organisation) -> int:
     )
 
 
+def proposer_of(organisation: Organisation) -> User | None:
+    """Who proposed it at sign-up (None once their account is deleted)."""
+    if organisation.proposed_by_id is None:
+        return None
+    return db.session.get(User, organisation.proposed_by_id)
+
+
 def children_of(organisation: Organisation) -> list[Organisation]:
     return list(
         db.session.scalars(

@@ -147,6 +147,7 @@ def admin_edit(organisation_id: int):
         organisation=organisation,
         members=queries.member_count(organisation),
         children=queries.children_of(organisation),
+        proposer=queries.proposer_of(organisation),
         merge_form=_merge_form(organisation),
     )
     return page, status

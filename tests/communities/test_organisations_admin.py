@@ -204,6 +204,9 @@ def test_pending_organisation_is_validated(client, admin, create_user):
     assert not known
     home = unescape(client.get("/admin").text)
     assert "1 organisation à valider." in home
+    page = unescape(client.get(f"/admin/organisations/{proposed.id}").text)
+    assert "Proposée par" in page
+    assert "Claire" in page
     response = post(client, f"/admin/organisations/{proposed.id}/validate")
     assert response.status_code == 303
     db.session.expire_all()
@@ -330,3 +333,19 @@ def test_a_duplicate_siret_is_refused(app, create_organisation):
     create_organisation("DINUM", siret="11000201100044")
     with pytest.raises(OperationError, match="existe déjà : DINUM"):
         create_org_op("Autre", "state_service", siret="110 002 011 00044")
+
+
+def test_the_proposer_link_is_personal_data(app, create_user):
+    from maillage.platform.personal_data.registry import HOLDERS, Erasure
+
+    proposer = create_user("claire")
+    proposed, _known = propose_organisation("Les Amis", "association", None, proposer)
+    db.session.commit()
+    holder = HOLDERS[Organisation]
+    assert holder.export(proposer) == [
+        {"name": "Les Amis", "kind": "association", "siret": None, "status": "pending"}
+    ]
+    holder.erase(proposer, Erasure.KEEP_CONTENT)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Organisation, proposed.id).proposed_by_id is None
