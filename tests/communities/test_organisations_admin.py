@@ -349,3 +349,24 @@ def test_the_proposer_link_is_personal_data(app, create_user):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Organisation, proposed.id).proposed_by_id is None
+
+
+def test_logo_size_cap_and_removal(app, create_organisation):
+    from maillage.communities.organisations.operations import remove_logo, set_logo
+
+    organisation = create_organisation("DINUM")
+    with pytest.raises(OperationError, match="2 Mo au plus"):
+        set_logo(organisation, io.BytesIO(b"\0" * (2 * 1024 * 1024 + 1)), None)
+    db.session.rollback()
+    set_logo(organisation, io.BytesIO(png((2000, 1000))), None)
+    db.session.commit()
+    key = organisation.logo_key
+    assert key
+    with app.test_client() as anonymous:
+        logo = anonymous.get(f"/organisations/{organisation.id}/logo")
+        assert Image.open(io.BytesIO(logo.data)).size == (512, 256)
+    remove_logo(organisation, None)
+    db.session.commit()
+    assert organisation.logo_key is None
+    with app.test_client() as anonymous:
+        assert anonymous.get(f"/organisations/{organisation.id}/logo").status_code == 404
