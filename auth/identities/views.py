@@ -30,7 +30,7 @@ from maillage.communities.permissions import can
 from maillage.communities.users.models import User
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer
 
 #: seconds the providers page waits for all live checks together
 DEFAULT_CHECK_TIMEOUT = 5.0
@@ -102,6 +102,9 @@ def unlink(identity_id: int):
     if identity is None or identity.user_id != user.id:
         abort(404)  # another person's identity is not even said to exist
     title = _provider_title(identity.provider)
+    question = _("Délier l'identité « %(name)s » de votre compte ?", name=title)
+    if (asked := confirmation_page(question, confirm_label=_("Délier"))) is not None:
+        return asked
     try:
         unlink_identity(user, identity)
     except OperationError as exc:

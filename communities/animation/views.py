@@ -27,7 +27,7 @@ from maillage.communities.community.queries import community_by_slug
 from maillage.communities.console import register_console_section
 from maillage.communities.permissions import can
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer, flash_operation_errors
+from maillage.platform.views_util import confirmation_page, current_viewer, flash_operation_errors
 
 register_console_section(
     "announcements", _l("Annonces épinglées"), "animation.announcements", "animate", order=40
@@ -196,6 +196,10 @@ def _zone():
 def cancel_scheduled(slug: str, scheduled_id: int):
     community = _community(slug)
     scheduled_post = _scheduled_post(community, scheduled_id)
+    question = _("Annuler la publication programmée « %(title)s » ?", title=scheduled_post.title)
+    label = _("Annuler la publication")
+    if (asked := confirmation_page(question, confirm_label=label)) is not None:
+        return asked
     with flash_operation_errors():
         operations.cancel_scheduled_post(scheduled_post, current_viewer())
         db.session.commit()

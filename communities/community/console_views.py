@@ -20,13 +20,19 @@ from maillage.communities.community.views import (
     _pagination,
     _signed_in_user,
     _visible_community,
+    pending_request_count,
 )
 from maillage.communities.console import console_sections_for, register_console_section
 from maillage.communities.permissions import can
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db, limiter, login_manager
 from maillage.platform.markdown import MarkdownTooLong, render
-from maillage.platform.views_util import current_viewer, flash_operation_errors, page_number
+from maillage.platform.views_util import (
+    confirmation_page,
+    current_viewer,
+    flash_operation_errors,
+    page_number,
+)
 
 INVITATIONS_PAGE_SIZE = 50
 
@@ -65,7 +71,7 @@ def console(slug: str):
         abort(403)
     counts = {}
     if can(viewer, "approve_requests", community):
-        counts["requests"] = queries.pending_request_count(community)
+        counts["requests"] = pending_request_count(community)
     if can(viewer, "invite", community):
         counts["invitations"] = queries.invitations(community, "pending", per_page=1)[1]
     return render_template(
@@ -116,6 +122,9 @@ def revoke_invitation(slug: str, invitation_id: int):
     invitation = queries.invitation_in(community, invitation_id)
     if invitation is None:
         abort(404)
+    question = _("Retirer l'invitation envoyée à %(email)s ?", email=invitation.email)
+    if (asked := confirmation_page(question, confirm_label=_("Retirer l'invitation"))) is not None:
+        return asked
     with flash_operation_errors():
         operations.revoke_invitation(invitation, current_viewer())
         db.session.commit()

@@ -428,7 +428,52 @@ def request_to_join(
         raise Conflict(_l("Votre demande est déjà en attente.")) from exc
     record(user, "community.join_request", community)
     signals.join_requested.send(join_request)
+    _notify_managers(join_request)
     return join_request
+
+
+def _notify_managers(join_request: JoinRequest) -> None:
+    """Tell the people who decide (owners, facilitators): bell, and e-mail at their rhythm."""
+    from maillage.communities.community.queries import request_deciders
+
+    community, user = join_request.community, join_request.user
+    signals.notification_requested.send(
+        join_request,
+        community=community,
+        actor=user,
+        reason="join_request",
+        url=f"/c/{community.slug}/requests",
+        title=_l(
+            "%(person)s demande à rejoindre « %(name)s »",
+            person=user.display_name,
+            name=community.name,
+        ),
+        recipients=request_deciders(community),
+    )
+
+
+def _notify_decision(join_request: JoinRequest, actor: User) -> None:
+    """The requester's notice of the decision, in the bell only (the e-mail is sent apart).
+
+    Its object is the community and it has no community scope: a refused person may not read
+    a private community, yet may see that it exists and hear the answer.
+    """
+    community = join_request.community
+    approved = join_request.status == RequestStatus.APPROVED
+    signals.notification_requested.send(
+        community,
+        community=None,
+        actor=actor,
+        reason="join_request_decided",
+        url=f"/c/{community.slug}",
+        title=(
+            _l("Votre demande pour « %(name)s » est acceptée", name=community.name)
+            if approved
+            else _l("Votre demande pour « %(name)s » n'a pas été retenue", name=community.name)
+        ),
+        recipients=[join_request.user],
+        email=False,
+    )
 
 
 def pending_request(community: Community, user: User) -> JoinRequest | None:
@@ -463,6 +508,7 @@ def decide_request(
         message=bool(join_request.decision_message),
     )
     _mail_decision(join_request)
+    _notify_decision(join_request, actor)
 
 
 def _mail_decision(join_request: JoinRequest) -> None:

@@ -21,7 +21,13 @@ from maillage.communities.community.models import (
     community_topics,
 )
 from maillage.communities.organisations.models import Organisation
-from maillage.communities.permissions import can, roles_of, visible_community_ids_clause
+from maillage.communities.permissions import (
+    MANAGING_ROLES,
+    can,
+    prime_roles,
+    roles_of,
+    visible_community_ids_clause,
+)
 from maillage.communities.users.models import User
 from maillage.platform.db import escape_like, utcnow
 from maillage.platform.extensions import db
@@ -156,6 +162,62 @@ def pending_request_count(community: Community) -> int:
             JoinRequest.status == RequestStatus.PENDING,
         )
     )
+
+
+def request_deciders(community: Community) -> list[User]:
+    """Who decides on join requests: the members holding a managing role, checked by the
+    permission policy with their roles primed in one go (no query per person)."""
+    people = list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.community_id == community.id,
+                Membership.role.in_([str(role) for role in MANAGING_ROLES]),
+            )
+            .order_by(User.id)
+        )
+    )
+    prime_roles([user.id for user in people])
+    return [user for user in people if can(user, "approve_requests", community)]
+
+
+def pending_request_counts(community_ids) -> dict[int, int]:
+    """``{community_id: pending requests}`` for many communities in one grouped query (the
+    partial unique index on pending requests serves it); communities with none are absent."""
+    ids = list(community_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(JoinRequest.community_id, func.count())
+        .where(JoinRequest.community_id.in_(ids), JoinRequest.status == RequestStatus.PENDING)
+        .group_by(JoinRequest.community_id)
+    )
+    return {community_id: count for community_id, count in rows}
+
+
+@dataclass(frozen=True)
+class PendingRequests:
+    community: Community
+    count: int
+
+
+def pending_requests_to_decide(viewer: User | None) -> list[PendingRequests]:
+    """The communities where ``viewer`` decides on join requests and some are waiting, most
+    waiting first: two queries whatever the number of communities (roles are cached)."""
+    if viewer is None:
+        return []
+    managed = [cid for cid, role in roles_of(viewer).items() if role in MANAGING_ROLES]
+    counts = pending_request_counts(managed)
+    if not counts:
+        return []
+    communities = db.session.scalars(select(Community).where(Community.id.in_(list(counts))))
+    found = [
+        PendingRequests(community, counts[community.id])
+        for community in communities
+        if can(viewer, "approve_requests", community)
+    ]
+    return sorted(found, key=lambda item: (-item.count, item.community.name))
 
 
 def join_request_in(community: Community, request_id: int) -> JoinRequest | None:

@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -48,6 +49,7 @@ from maillage.communities.users.models import User
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db, limiter, login_manager
 from maillage.platform.views_util import (
+    confirmation_page,
     current_viewer,
     flash_operation_errors,
     get_or_404,
@@ -70,6 +72,26 @@ def _console_sections(community: Community) -> list:
     from maillage.communities.console import console_sections_for
 
     return console_sections_for(current_viewer(), community)
+
+
+@blueprint.app_template_global("pending_request_count")
+def pending_request_count(community: Community) -> int:
+    """Join requests waiting in ``community`` when the viewer decides on them, else 0.
+
+    Counted once per page and community (the nav, the header and the console share it).
+    """
+    if not can(current_viewer(), "approve_requests", community):
+        return 0
+    cache = g.setdefault("_pending_request_counts", {})
+    if community.id not in cache:
+        cache[community.id] = queries.pending_request_count(community)
+    return cache[community.id]
+
+
+@blueprint.app_template_global("join_requests_to_decide")
+def join_requests_to_decide() -> list:
+    """The viewer's communities with join requests waiting for them (one grouped count)."""
+    return queries.pending_requests_to_decide(current_viewer())
 
 
 def _visible_community(slug: str) -> Community:
@@ -162,14 +184,12 @@ def _render_show(community: Community, request_form=None, status: int = 200):
         reactions = reaction_summary([post.id for post in page.items], viewer)
         if page.next_cursor:
             next_url = url_for(".show", slug=community.slug, after=page.next_cursor)
-    manages = can(viewer, "approve_requests", community)
     return render_template(
         "community/show.html",
         mix=queries.organisation_mix([community.id]).get(community.id, {}),
         page=page,
         reactions=reactions,
         next_url=next_url,
-        pending_count=queries.pending_request_count(community) if manages else 0,
         **_membership_context(community, request_form),
     ), status
 
@@ -240,6 +260,9 @@ def join(slug: str):
 def leave(slug: str):
     community = _visible_community(slug)
     could_read = can(current_viewer(), "read", community)
+    question = _("Quitter la communauté « %(name)s » ?", name=community.name)
+    if (asked := confirmation_page(question, confirm_label=_("Quitter"))) is not None:
+        return asked
     with flash_operation_errors():
         operations.leave(community, current_viewer())
         db.session.commit()
@@ -360,6 +383,13 @@ def change_role(slug: str, user_id: int):
 def remove_member(slug: str, user_id: int):
     community = _community_for(slug, "manage_members")
     member = get_or_404(User, id=user_id)
+    question = _(
+        "Retirer %(person)s de la communauté « %(name)s » ?",
+        person=member.display_name,
+        name=community.name,
+    )
+    if (asked := confirmation_page(question, confirm_label=_("Retirer"))) is not None:
+        return asked
     with flash_operation_errors():
         operations.remove_member(community, current_viewer(), member)
         db.session.commit()

@@ -24,7 +24,12 @@ from maillage.communities.modules import community_with_module, require_module
 from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db, login_manager
-from maillage.platform.views_util import current_viewer, flash_operation_errors, page_number
+from maillage.platform.views_util import (
+    confirmation_page,
+    current_viewer,
+    flash_operation_errors,
+    page_number,
+)
 
 TOPICS_PAGE_SIZE = 30
 REPLIES_PAGE_SIZE = 50
@@ -281,6 +286,9 @@ def delete(slug: str, topic_id: int):
     _require("delete", topic)
     community = topic.community
     if request.method == "POST":
+        question = _("Supprimer la discussion « %(title)s » ?", title=topic.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         operations.delete_topic(topic, current_viewer())
         db.session.commit()
         flash(_("La discussion a été supprimée."), "success")
@@ -408,6 +416,9 @@ def delete_reply(slug: str, topic_id: int, reply_id: int):
     target = _reply(topic, reply_id)
     _require("delete", target)
     if request.method == "POST":
+        question = _("Supprimer cette réponse de %(name)s ?", name=target.author.display_name)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         operations.delete_reply(target, current_viewer())
         db.session.commit()
         flash(_("La réponse a été supprimée."), "success")

@@ -54,7 +54,7 @@ from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import csrf, db
 from maillage.platform.storage import get_storage
-from maillage.platform.views_util import current_viewer, page_number
+from maillage.platform.views_util import confirmation_page, current_viewer, page_number
 
 MODULE = "documents"
 DEFAULT_PAGE_SIZE = 50
@@ -266,6 +266,9 @@ def delete_folder_view(slug: str, folder_id: int):
     require("delete", target, "folder")
     error, parent = None, target.parent
     if request.method == "POST":
+        question = _("Supprimer le dossier « %(name)s » ?", name=target.name)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         try:
             delete_folder(target, current_viewer())
             db.session.commit()
@@ -473,6 +476,9 @@ def delete(slug: str, document_id: int):
     require("delete", document, "delete")
     community, folder = document.community, document.folder
     if request.method == "POST":
+        question = _("Supprimer le document « %(title)s » ?", title=document.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         delete_document(document, current_viewer())
         db.session.commit()
         flash(_("Le document est supprimé."), "success")

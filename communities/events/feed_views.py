@@ -32,7 +32,7 @@ from maillage.communities.modules import require_module
 from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer
 
 
 @blueprint.route("/c/<slug>/events.ics")
@@ -108,6 +108,10 @@ def rotate_feed():
 @blueprint.route("/agenda/feed/disable", methods=["POST"])
 @login_required
 def disable_feed():
+    question = _("Désactiver l'abonnement à votre agenda ?")
+    details = _("Les agendas abonnés à l'adresse actuelle ne recevront plus vos événements.")
+    if (asked := confirmation_page(question, details, _("Désactiver"))) is not None:
+        return asked
     feeds.disable_feed(current_user)
     db.session.commit()
     flash(_("L'abonnement à votre agenda est désactivé."), "success")

@@ -44,7 +44,7 @@ from maillage.communities.permissions import can
 from maillage.platform.db import utcnow
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer, page_number
+from maillage.platform.views_util import confirmation_page, current_viewer, page_number
 
 PAGE_SIZE = 20
 
@@ -324,6 +324,10 @@ def cancel(slug: str, event_id: int):
     event = event_or_404(slug, event_id)
     require("cancel", event)
     if request.method == "POST":
+        question = _("Annuler l'événement « %(title)s » ?", title=event.title)
+        label = _("Annuler l'événement")
+        if (asked := confirmation_page(question, confirm_label=label)) is not None:
+            return asked
         try:
             cancel_event(event, current_user)
         except OperationError as exc:
@@ -356,6 +360,9 @@ def delete(slug: str, event_id: int):
     event = event_or_404(slug, event_id)
     require("delete", event)
     if request.method == "POST":
+        question = _("Supprimer l'événement « %(title)s » ?", title=event.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         delete_event(event, current_user)
         db.session.commit()
         flash(_("L'événement a été supprimé."), "success")

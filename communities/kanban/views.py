@@ -23,7 +23,7 @@ from maillage.communities.modules import community_with_module
 from maillage.communities.permissions import can
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db, login_manager
-from maillage.platform.views_util import current_viewer, safe_next_url
+from maillage.platform.views_util import confirmation_page, current_viewer, safe_next_url
 
 MINE = "mes-taches"
 
@@ -230,6 +230,9 @@ def delete(slug: str, task_id: int):
     _require("delete", task)
     community = task.community
     if request.method == "POST":
+        question = _("Supprimer la tâche « %(title)s » ?", title=task.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         operations.delete_task(task, current_viewer())
         db.session.commit()
         flash(_("La tâche a été supprimée."), "success")

@@ -22,7 +22,7 @@ from maillage.communities.polls.forms import PollForm
 from maillage.communities.polls.operations import MODULE
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db, login_manager
-from maillage.platform.views_util import current_viewer, page_number
+from maillage.platform.views_util import confirmation_page, current_viewer, page_number
 
 POLLS_PAGE_SIZE = 20
 
@@ -246,6 +246,9 @@ def delete(slug: str, poll_id: int):
     _require("delete", poll)
     community = poll.community
     if request.method == "POST":
+        question = _("Supprimer le sondage « %(title)s » ?", title=poll.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         operations.delete_poll(poll, current_viewer())
         db.session.commit()
         flash(_("Le sondage a été supprimé."), "success")

@@ -40,7 +40,7 @@ from maillage.communities.posts.queries import (
 )
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer, is_htmx, safe_next_url
+from maillage.platform.views_util import confirmation_page, current_viewer, is_htmx, safe_next_url
 
 COMMENTS_PAGE_SIZE = 100
 
@@ -209,6 +209,9 @@ def delete(post_id: int):
     post = _post_or_404(post_id)
     _require("delete", post)
     if request.method == "POST":
+        question = _("Supprimer la publication « %(title)s » ?", title=post.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         community = post.community
         delete_post(post, current_user)
         db.session.commit()
@@ -273,6 +276,9 @@ def delete_comment_view(comment_id: int):
     _require("delete", target)
     post = target.post
     if request.method == "POST":
+        question = _("Supprimer ce commentaire de %(name)s ?", name=target.author.display_name)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
         delete_comment(target, current_user)
         db.session.commit()
         flash(_("Le commentaire a été supprimé."), "success")

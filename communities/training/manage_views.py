@@ -33,7 +33,7 @@ from maillage.communities.training.models import (
 )
 from maillage.communities.training.views import operation_errors, require
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer
 
 KINDS = {"parcours": LearningPath, "cours": Course, "modules": Module, "lecons": Lesson}
 
@@ -230,6 +230,9 @@ def remove_attachment(attachment_id: int):
     require("manage_training")
     piece = _get(LessonAttachment, attachment_id)
     lesson_id = piece.lesson_id
+    question = _("Retirer la pièce jointe « %(name)s » ?", name=piece.file_name)
+    if (asked := confirmation_page(question, confirm_label=_("Retirer"))) is not None:
+        return asked
     if ConfirmForm().validate_on_submit():
         ops.remove_attachment(piece, current_viewer())
         db.session.commit()
@@ -290,6 +293,10 @@ def delete(kind: str, item_id: int):
     require("manage_training")
     item = _kind_or_404(kind, item_id)
     form = ConfirmForm()
+    if request.method == "POST":
+        question = _("Supprimer « %(title)s » ?", title=item.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
     if form.validate_on_submit():
         target = _parent_url(item)
         ops.delete_item(item, current_viewer())
@@ -369,6 +376,9 @@ def delete_question(question_id: int):
     require("manage_training")
     question = _get(Question, question_id)
     module_id = question.quiz.module_id
+    ask = _("Supprimer la question « %(text)s » ?", text=question.text)
+    if (asked := confirmation_page(ask, confirm_label=_("Supprimer"))) is not None:
+        return asked
     if ConfirmForm().validate_on_submit():
         ops.delete_question(question, current_viewer())
         db.session.commit()

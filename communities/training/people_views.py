@@ -35,7 +35,7 @@ from maillage.communities.training.views import operation_errors, require, send_
 from maillage.communities.users.models import User
 from maillage.platform.db import escape_like
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer
 
 AMBASSADOR_SEARCH_LIMIT = 50
 
@@ -156,6 +156,9 @@ def resource_file(resource_id: int):
 def delete_resource(resource_id: int):
     require("manage_resources")
     resource = _resource_or_404(resource_id)
+    question = _("Supprimer la ressource « %(title)s » ?", title=resource.title)
+    if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+        return asked
     if ConfirmForm().validate_on_submit():
         ops.delete_resource(resource, current_viewer())
         db.session.commit()

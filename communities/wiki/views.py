@@ -48,7 +48,7 @@ from maillage.communities.wiki.operations import (
 from maillage.platform.errors import NotAllowed, OperationError
 from maillage.platform.extensions import db
 from maillage.platform.markdown import MarkdownTooLong, render
-from maillage.platform.views_util import current_viewer, page_number
+from maillage.platform.views_util import confirmation_page, current_viewer, page_number
 
 REFUSALS = {
     "post": _l("Seuls les membres de la communauté peuvent écrire dans son wiki."),
@@ -443,6 +443,10 @@ def delete(slug: str, page_slug: str):
     form.has_children = bool(subpages)
     if not can_delete_tree:
         form.children.choices = [c for c in form.children.choices if c.value == REPARENT]
+    if request.method == "POST":
+        question = _("Supprimer la page « %(title)s » ?", title=page.title)
+        if (asked := confirmation_page(question, confirm_label=_("Supprimer"))) is not None:
+            return asked
     if form.validate_on_submit():
         with operation_errors(form):
             delete_page(page, current_user, form.children.data if subpages else None)

@@ -12,7 +12,7 @@ from maillage.federation.outgoing.forms import FollowRemoteForm
 from maillage.federation.outgoing.models import RemoteFollow
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer
 
 
 def _page(form: FollowRemoteForm, status: int = 200):
@@ -64,6 +64,9 @@ def unfollow(follow_id: int):
     if follow is None or follow.user_id != viewer.id:
         abort(404)
     name = follow.community.name
+    question = _("Ne plus suivre « %(name)s » ?", name=name)
+    if (asked := confirmation_page(question, confirm_label=_("Ne plus suivre"))) is not None:
+        return asked
     try:
         operations.unfollow_remote(viewer, follow.community)
     except OperationError as exc:

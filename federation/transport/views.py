@@ -14,7 +14,12 @@ from maillage.federation.transport.forms import ActionForm, InstancePolicyForm, 
 from maillage.federation.transport.models import Instance
 from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
-from maillage.platform.views_util import current_viewer, flash_operation_errors, get_or_404
+from maillage.platform.views_util import (
+    confirmation_page,
+    current_viewer,
+    flash_operation_errors,
+    get_or_404,
+)
 
 
 def _require_admin():
@@ -69,6 +74,11 @@ def admin_policy():
     form = InstancePolicyForm()
     if not form.validate_on_submit():
         return _page(policy_form=form, status=422)
+    if form.policy.data == "denied":
+        question = _("Bloquer l'instance %(domain)s ?", domain=form.domain.data)
+        details = _("Plus aucun échange avec ses membres ni ses communautés.")
+        if (asked := confirmation_page(question, details, _("Bloquer"))) is not None:
+            return asked
     with flash_operation_errors(form):
         instance = operations.set_instance_policy(
             current_viewer(), form.domain.data, form.policy.data, form.reason.data
@@ -89,6 +99,9 @@ def admin_policy():
 def admin_remove(instance_id: int):
     _require_admin()
     instance = get_or_404(Instance, id=instance_id)
+    question = _("Retirer %(domain)s de la liste ?", domain=instance.domain)
+    if (asked := confirmation_page(question, confirm_label=_("Retirer"))) is not None:
+        return asked
     if not ActionForm().validate_on_submit():
         abort(400)
     operations.clear_instance_policy(current_viewer(), instance)

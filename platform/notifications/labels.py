@@ -20,6 +20,8 @@ REASON_LABELS = {
     "moderation_restored": _l("Contenu rétabli"),
     "moderation_deleted": _l("Contenu supprimé par la modération"),
     "moderation_sanction": _l("Sanction de la modération"),
+    "join_request": _l("Demande d'adhésion"),
+    "join_request_decided": _l("Réponse à votre demande d'adhésion"),
 }
 DEFAULT_REASON_LABEL = _l("Notification")
 

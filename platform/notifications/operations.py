@@ -64,13 +64,15 @@ def notify(
     title: str,
     recipients: Iterable[User] | None = None,
     now: dt.datetime | None = None,
+    email: bool = True,
 ) -> list[int]:
     """Notify about ``obj``; returns the ids of the people notified.
 
     ``recipients`` None means the community's members.  The actor, inactive and remote accounts,
     and anyone who may not read the community or see ``obj`` are left out; for ``new_content``,
     so is anyone whose mode for the community is ``off``.  A notice already written in this
-    transaction (same person, object, reason) is not written or mailed again.
+    transaction (same person, object, reason) is not written or mailed again.  ``email`` False
+    keeps the notice in the bell only (no e-mail now nor in a digest: the caller mails apart).
     """
     now = now or utcnow()
     if getattr(obj, "id", None) is None:
@@ -95,8 +97,8 @@ def notify(
         community_id=community.id if community else None,
         community_name=community.name if community else None,
     )
-    mailed = {u.id for u in people if modes[u.id] == Mode.IMMEDIATE and u.email}
-    _upsert([_row(notice, key, user.id, actor, now, user.id in mailed) for user in people])
+    mailed = {u.id for u in people if email and modes[u.id] == Mode.IMMEDIATE and u.email}
+    _upsert([_row(notice, key, u.id, actor, now, not email or u.id in mailed) for u in people])
     for user in people:
         seen.add((user.id, *key))
         if user.id in mailed:

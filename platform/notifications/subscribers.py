@@ -26,6 +26,7 @@ def on_notification_requested(sender, **kwargs) -> None:
         url=kwargs.get("url", ""),
         title=kwargs.get("title", ""),
         recipients=kwargs.get("recipients"),
+        email=kwargs.get("email", True),
     )
 
 

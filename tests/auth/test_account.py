@@ -111,7 +111,7 @@ def test_end_other_sessions(client, new_client, sign_in, submit, dominique):
     assert sign_in("dominique", on=laptop).status_code == 302
     assert laptop.get("/account/profile").status_code == 200
 
-    response = submit("/account", {}, action="/account/sessions/end")
+    response = submit("/account", {"confirmed": "1"}, action="/account/sessions/end")
 
     assert response.status_code == 302
     assert client.get("/account/profile").status_code == 200
@@ -136,7 +136,7 @@ def test_create_and_revoke_a_token(client, submit, dominique):
     assert secret not in page  # shown once only
 
     token_id = re.search(r'action="/account/tokens/(\d+)/revoke"', page).group(1)
-    revoked = submit("/account", {}, action=f"/account/tokens/{token_id}/revoke")
+    revoked = submit("/account", {"confirmed": "1"}, action=f"/account/tokens/{token_id}/revoke")
     assert revoked.status_code == 302
     after = unescape(client.get("/account").text)
     assert "Le jeton « Script d'export » est révoqué." in after
@@ -159,7 +159,7 @@ def test_cannot_revoke_someone_elses_token(client, submit, create_user, dominiqu
     other = create_user("camille")
     token, _secret = make_token(other, "Le sien")
     db.session.commit()
-    response = submit("/account", {}, action=f"/account/tokens/{token.id}/revoke")
+    response = submit("/account", {"confirmed": "1"}, action=f"/account/tokens/{token.id}/revoke")
     assert response.status_code == 404
     (still,) = tokens_of(other)
     assert still.revoked_at is None

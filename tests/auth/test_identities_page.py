@@ -65,7 +65,10 @@ def add_identity(user, provider, identifier="sub-1", email=None, last_login_at=N
 
 def unlink(submit, identity_id, **kwargs):
     return submit(
-        "/account/identities", {}, action=f"/account/identities/{identity_id}/unlink", **kwargs
+        "/account/identities",
+        {"confirmed": "1"},
+        action=f"/account/identities/{identity_id}/unlink",
+        **kwargs,
     )
 
 
@@ -193,7 +196,7 @@ def test_the_account_page_says_how_and_when_this_session_began(
     started = dt.datetime.fromisoformat(match[1])
     assert abs((dt.datetime.now(dt.UTC) - started).total_seconds()) < 60
     # Closing the other sessions keeps this one's story.
-    submit("/account", {}, action="/account/sessions/end")
+    submit("/account", {"confirmed": "1"}, action="/account/sessions/end")
     assert match[0] in text(client.get("/account"))
 
 

@@ -70,7 +70,7 @@ def test_facilitators_see_their_tools_with_the_pending_count(
     db.session.commit()
     login_as(facilitator)
     page = client.get("/c/outils").get_data(as_text=True)
-    assert "Demandes d'adhésion (1)" in unescape(page)
+    assert "1 demande en attente" in unescape(page)
     for path in ("/c/outils/requests", "/c/outils/settings", "/c/outils/invite"):
         assert f'href="{path}"' in page
         assert client.get(path).status_code == 200, path

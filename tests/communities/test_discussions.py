@@ -238,7 +238,9 @@ def test_delete_topic_by_author_only_without_replies_and_by_moderators(
     token = csrf(client)
     confirm = text_of(client.get(f"/c/achats/discussions/{lonely.id}/delete"))
     assert "Supprimer la discussion « Sans réponse » ?" in confirm
-    gone = client.post(f"/c/achats/discussions/{lonely.id}/delete", data={"csrf_token": token})
+    gone = client.post(
+        f"/c/achats/discussions/{lonely.id}/delete", data={"confirmed": "1", "csrf_token": token}
+    )
     assert gone.status_code == 303
     assert gone.headers["Location"] == "/c/achats/discussions"
     assert count(DiscussionTopic) == 0
@@ -247,11 +249,16 @@ def test_delete_topic_by_author_only_without_replies_and_by_moderators(
     reply = add_reply(busy, people["other"])
     operations.set_answer(busy, people["member"], reply)
     db.session.commit()
-    refused = client.post(f"/c/achats/discussions/{busy.id}/delete", data={"csrf_token": token})
+    refused = client.post(
+        f"/c/achats/discussions/{busy.id}/delete", data={"confirmed": "1", "csrf_token": token}
+    )
     assert refused.status_code == 403
 
     login_as(people["moderator"])
-    client.post(f"/c/achats/discussions/{busy.id}/delete", data={"csrf_token": csrf(client)})
+    client.post(
+        f"/c/achats/discussions/{busy.id}/delete",
+        data={"confirmed": "1", "csrf_token": csrf(client)},
+    )
     assert count(DiscussionTopic) == 0
     assert count(DiscussionReply) == 0
     assert count(AuditEntry, AuditEntry.action == "discussion.topic.delete") == 2
@@ -271,10 +278,12 @@ def test_deleted_reply_quoted_by_others_leaves_a_placeholder_otherwise_disappear
     login_as(people["other"])
     token = csrf(client)
     client.post(
-        f"/c/achats/discussions/{topic.id}/replies/{quoted.id}/delete", data={"csrf_token": token}
+        f"/c/achats/discussions/{topic.id}/replies/{quoted.id}/delete",
+        data={"confirmed": "1", "csrf_token": token},
     )
     client.post(
-        f"/c/achats/discussions/{topic.id}/replies/{alone.id}/delete", data={"csrf_token": token}
+        f"/c/achats/discussions/{topic.id}/replies/{alone.id}/delete",
+        data={"confirmed": "1", "csrf_token": token},
     )
     placeholder = fresh(quoted)
     assert placeholder.deleted_at is not None
@@ -291,7 +300,8 @@ def test_deleted_reply_quoted_by_others_leaves_a_placeholder_otherwise_disappear
     assert "Un message isolé" not in page
     # A placeholder cannot be deleted, edited or quoted again.
     again = client.post(
-        f"/c/achats/discussions/{topic.id}/replies/{quoted.id}/delete", data={"csrf_token": token}
+        f"/c/achats/discussions/{topic.id}/replies/{quoted.id}/delete",
+        data={"confirmed": "1", "csrf_token": token},
     )
     assert again.status_code == 403
 
@@ -304,14 +314,14 @@ def test_moderator_deletes_someone_elses_reply_but_members_cannot(
     login_as(people["member"])
     refused = client.post(
         f"/c/achats/discussions/{topic.id}/replies/{reply.id}/delete",
-        data={"csrf_token": csrf(client)},
+        data={"confirmed": "1", "csrf_token": csrf(client)},
     )
     assert refused.status_code == 403
     assert fresh(reply) is not None
     login_as(people["moderator"])
     client.post(
         f"/c/achats/discussions/{topic.id}/replies/{reply.id}/delete",
-        data={"csrf_token": csrf(client)},
+        data={"confirmed": "1", "csrf_token": csrf(client)},
     )
     assert count(DiscussionReply) == 0
     assert fresh(topic).reply_count == 0

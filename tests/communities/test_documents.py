@@ -299,13 +299,18 @@ def test_folders_nest_rename_refuse_duplicates_and_delete_only_when_empty(
     assert markets.name == "Marchés publics"
 
     refused = client.post(
-        f"/c/achats/documents/dossiers/{guides.id}/supprimer", data={"csrf_token": token}
+        f"/c/achats/documents/dossiers/{guides.id}/supprimer",
+        data={"confirmed": "1", "csrf_token": token},
     )
     assert refused.status_code == 409
     assert "Le dossier « Guides » n&#39;est pas vide" in refused.get_data(as_text=True)
-    client.post(f"/c/achats/documents/dossiers/{markets.id}/supprimer", data={"csrf_token": token})
+    client.post(
+        f"/c/achats/documents/dossiers/{markets.id}/supprimer",
+        data={"confirmed": "1", "csrf_token": token},
+    )
     deleted = client.post(
-        f"/c/achats/documents/dossiers/{guides.id}/supprimer", data={"csrf_token": token}
+        f"/c/achats/documents/dossiers/{guides.id}/supprimer",
+        data={"confirmed": "1", "csrf_token": token},
     )
     assert deleted.status_code == 303
     assert deleted.headers["Location"] == "/c/achats/documents"
@@ -375,7 +380,10 @@ def test_who_may_do_what(client, login_as, people, public):
     assert client.get("/c/achats/documents/deposer").status_code == 403
     assert upload(client, "achats", "a.txt", b"x", token=token).status_code == 403
     assert new_version(client, "achats", document.id, "b.txt", b"y", token=token).status_code == 403
-    assert client.post(f"{path}/supprimer", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"{path}/supprimer", data={"confirmed": "1", "csrf_token": token}).status_code
+        == 403
+    )
 
     login_as(people["nina"])  # another member: reads, uploads her own, not others'
     token = csrf(client)
@@ -386,7 +394,10 @@ def test_who_may_do_what(client, login_as, people, public):
     assert (
         client.post(f"{path}/versions/1/restaurer", data={"csrf_token": token}).status_code == 403
     )
-    assert client.post(f"{path}/supprimer", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"{path}/supprimer", data={"confirmed": "1", "csrf_token": token}).status_code
+        == 403
+    )
 
     login_as(people["fanny"])  # a facilitator edits and adds versions, may not delete? she may:
     token = csrf(client)
@@ -398,7 +409,7 @@ def test_who_may_do_what(client, login_as, people, public):
     token = csrf(client)
     page = fetch(client, path).get_data(as_text=True)
     assert "Déposer une nouvelle version" in page
-    deleted = client.post(f"{path}/supprimer", data={"csrf_token": token})
+    deleted = client.post(f"{path}/supprimer", data={"confirmed": "1", "csrf_token": token})
     assert deleted.status_code == 303
     assert count(Document) == 0
     assert count(DocumentVersion) == 0
@@ -416,7 +427,10 @@ def test_uploader_deletes_their_own_document_and_its_files(client, login_as, peo
     login_as(people["marc"])
     confirm = client.get(f"/c/achats/documents/{document.id}/supprimer").get_data(as_text=True)
     assert "Supprimer le document « a » ?" in confirm
-    client.post(f"/c/achats/documents/{document.id}/supprimer", data={"csrf_token": csrf(client)})
+    client.post(
+        f"/c/achats/documents/{document.id}/supprimer",
+        data={"confirmed": "1", "csrf_token": csrf(client)},
+    )
     assert count(Document) == 0
     assert not any(get_storage().exists(key) for key in keys)
 
@@ -607,7 +621,10 @@ def test_documents_are_found_by_title_file_name_and_text_content(
 
     login_as(people["marc"])
     document_id = document.id
-    client.post(f"/c/achats/documents/{document_id}/supprimer", data={"csrf_token": csrf(client)})
+    client.post(
+        f"/c/achats/documents/{document_id}/supprimer",
+        data={"confirmed": "1", "csrf_token": csrf(client)},
+    )
     assert ("document", document_id) not in {
         (h.kind, h.object_id) for h in get_backend().search("hivernale", {PUBLIC}).hits
     }

@@ -128,7 +128,9 @@ def test_a_moderator_cannot_change_roles_nor_remove(client, login_as, two):
         data={"csrf_token": token, "role": "owner"},
     )
     assert own.status_code == 403
-    removed = client.post(f"/c/cible/members/{member.id}/remove", data={"csrf_token": token})
+    removed = client.post(
+        f"/c/cible/members/{member.id}/remove", data={"confirmed": "1", "csrf_token": token}
+    )
     assert removed.status_code == 403
     assert role_of(community, member) == "member"
     assert role_of(community, people["moderator"]) == "moderator"
@@ -143,9 +145,13 @@ def test_the_last_owner_is_kept_over_http(client, login_as, two):
         f"/c/cible/members/{owner.id}/role", data={"csrf_token": token, "role": "member"}
     )
     assert demoted.status_code in (400, 409)
-    removed = client.post(f"/c/cible/members/{owner.id}/remove", data={"csrf_token": token})
+    removed = client.post(
+        f"/c/cible/members/{owner.id}/remove", data={"confirmed": "1", "csrf_token": token}
+    )
     assert removed.status_code in (400, 409)
-    assert client.post("/c/cible/leave", data={"csrf_token": token}).status_code in (400, 403)
+    assert client.post(
+        "/c/cible/leave", data={"confirmed": "1", "csrf_token": token}
+    ).status_code in (400, 403)
     assert role_of(community, owner) == "owner"
     # Handing over first: another owner, then the first one may leave.
     promoted = client.post(
@@ -153,7 +159,9 @@ def test_the_last_owner_is_kept_over_http(client, login_as, two):
         data={"csrf_token": token, "role": "owner"},
     )
     assert promoted.status_code == 303
-    assert client.post("/c/cible/leave", data={"csrf_token": token}).status_code in (200, 303)
+    assert client.post(
+        "/c/cible/leave", data={"confirmed": "1", "csrf_token": token}
+    ).status_code in (200, 303)
     assert role_of(community, owner) is None
 
 

@@ -244,12 +244,16 @@ def test_creator_or_moderators_delete_a_task(client, login_as, people, community
     assert "Supprimer" not in said(client.get(f"/c/achats/tasks/{second.id}"))
     login_as(people["moderator"])
     assert "Supprimer" in said(client.get(f"/c/achats/tasks/{second.id}/delete"))
-    deleted = client.post(f"/c/achats/tasks/{second.id}/delete", data={"csrf_token": csrf(client)})
+    deleted = client.post(
+        f"/c/achats/tasks/{second.id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+    )
     assert deleted.status_code == 303
     assert deleted.headers["Location"] == "/c/achats/tasks"
     assert client.get(f"/c/achats/tasks/{second_id}").status_code == 404
     assert column(community, "todo") == [("Première", 0), ("Troisième", 1)]
     login_as(people["member"])
-    client.post(f"/c/achats/tasks/{third.id}/delete", data={"csrf_token": csrf(client)})
+    client.post(
+        f"/c/achats/tasks/{third.id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+    )
     assert column(community, "todo") == [("Première", 0)]
     assert fresh(first).title == "Première"

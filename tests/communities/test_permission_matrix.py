@@ -252,7 +252,8 @@ def test_moderator_gets_403_on_settings_and_role_changes(client, login_as, world
             )
             assert response.status_code == 403, (place.slug, role)
         removed = client.post(
-            f"/c/{place.slug}/members/{member.id}/remove", data={"csrf_token": token}
+            f"/c/{place.slug}/members/{member.id}/remove",
+            data={"confirmed": "1", "csrf_token": token},
         )
         assert removed.status_code == 403, place.slug
         assert role_in(member, place) == "member"

@@ -314,7 +314,9 @@ def test_author_or_moderators_delete_a_poll_with_its_votes(
     login_as(people["moderator"])
     confirm = client.get(f"/c/achats/polls/{poll.id}/delete")
     assert "Le sondage et 1 vote seront supprimés." in said(confirm)
-    deleted = client.post(f"/c/achats/polls/{poll.id}/delete", data={"csrf_token": csrf(client)})
+    deleted = client.post(
+        f"/c/achats/polls/{poll.id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+    )
     assert deleted.status_code == 303
     assert deleted.headers["Location"] == "/c/achats/polls"
     assert count(Poll) == count(PollOption) == count(PollParticipation) == count(PollChoice) == 0

@@ -299,7 +299,12 @@ def test_unknown_post_or_comment_is_404(client, login_as, people, public):
         client.post("/post/999999/react", data={"csrf_token": token, "emoji": "👍"}).status_code
         == 404
     )
-    assert client.post("/comment/999999/delete", data={"csrf_token": token}).status_code == 404
+    assert (
+        client.post(
+            "/comment/999999/delete", data={"confirmed": "1", "csrf_token": token}
+        ).status_code
+        == 404
+    )
     assert client.get("/c/inconnue/posts/new").status_code == 404
     assert (
         client.post("/c/inconnue/posts", data={"csrf_token": token, "title": "x"}).status_code
@@ -500,7 +505,9 @@ def test_moderator_deletes_a_post_after_confirmation(client, login_as, people, p
     assert "Supprimer définitivement" in html
     assert count(Post) == 2  # asking is not deleting
 
-    deleted = client.post(f"/post/{post_id}/delete", data={"csrf_token": csrf(client)})
+    deleted = client.post(
+        f"/post/{post_id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+    )
     assert deleted.status_code == 302
     assert deleted.headers["Location"] == "/c/achats"
     assert db.session.get(Post, post_id) is None
@@ -525,12 +532,20 @@ def test_author_deletes_own_post_but_a_member_cannot_delete_others(
     login_as(other)
     token = csrf(client)
     assert client.get(f"/post/{post.id}/delete").status_code == 403
-    assert client.post(f"/post/{post.id}/delete", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(
+            f"/post/{post.id}/delete", data={"confirmed": "1", "csrf_token": token}
+        ).status_code
+        == 403
+    )
     assert count(Post) == 1
 
     login_as(people["member"])
     assert (
-        client.post(f"/post/{post.id}/delete", data={"csrf_token": csrf(client)}).status_code == 302
+        client.post(
+            f"/post/{post.id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+        ).status_code
+        == 302
     )
     assert count(Post) == 0
     assert db.session.scalar(select(Community.post_count).where(Community.id == public.id)) == 0
@@ -547,7 +562,12 @@ def test_comment_deletion_by_author_and_moderator(client, login_as, people, publ
 
     login_as(people["outsider"])
     token = csrf(client)
-    assert client.post(f"/comment/{mine_id}/delete", data={"csrf_token": token}).status_code == 403
+    assert (
+        client.post(
+            f"/comment/{mine_id}/delete", data={"confirmed": "1", "csrf_token": token}
+        ).status_code
+        == 403
+    )
 
     login_as(people["member"])
     token = csrf(client)
@@ -555,18 +575,23 @@ def test_comment_deletion_by_author_and_moderator(client, login_as, people, publ
     assert f'href="/comment/{mine_id}/delete"' in html
     assert f'href="/comment/{theirs_id}/delete"' not in html
     assert (
-        client.post(f"/comment/{theirs_id}/delete", data={"csrf_token": token}).status_code == 403
+        client.post(
+            f"/comment/{theirs_id}/delete", data={"confirmed": "1", "csrf_token": token}
+        ).status_code
+        == 403
     )
     confirm = client.get(f"/comment/{mine_id}/delete")
     assert confirm.status_code == 200
     assert "Supprimer ce commentaire ?" in confirm.get_data(as_text=True)
-    done = client.post(f"/comment/{mine_id}/delete", data={"csrf_token": token})
+    done = client.post(f"/comment/{mine_id}/delete", data={"confirmed": "1", "csrf_token": token})
     assert done.status_code == 302
     assert done.headers["Location"] == f"/post/{post.id}#commentaires"
 
     login_as(people["moderator"])
     assert (
-        client.post(f"/comment/{theirs_id}/delete", data={"csrf_token": csrf(client)}).status_code
+        client.post(
+            f"/comment/{theirs_id}/delete", data={"confirmed": "1", "csrf_token": csrf(client)}
+        ).status_code
         == 302
     )
     assert count(Comment) == 0

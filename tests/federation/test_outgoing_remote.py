@@ -180,7 +180,7 @@ def test_unfollow_sends_undo_follow_and_leaves(test_peer, client, member, group_
 
     state = remote_follow(member)
     follow_id = state.follow_activity_id
-    response = submit(client, f"/federation/follow/{state.id}/unfollow")
+    response = submit(client, f"/federation/follow/{state.id}/unfollow", {"confirmed": "1"})
     assert response.status_code == 302
     [undo] = deliveries("Undo")
     assert undo.payload["object"]["id"] == follow_id
@@ -193,7 +193,10 @@ def test_unfollow_sends_undo_follow_and_leaves(test_peer, client, member, group_
 def test_unfollow_someone_elses_follow_is_404(client, login_as, create_user, followed, member):
     state = remote_follow(member)
     login_as(create_user())
-    assert submit(client, f"/federation/follow/{state.id}/unfollow").status_code == 404
+    assert (
+        submit(client, f"/federation/follow/{state.id}/unfollow", {"confirmed": "1"}).status_code
+        == 404
+    )
 
 
 # -- errors of the follow page -----------------------------------------------------------------

@@ -142,7 +142,8 @@ def test_admin_changes_mode_and_lists(client, admin):
     assert not domain_allowed("lemmy.example")
 
     response = client.post(
-        f"/admin/federation/instances/{instance.id}/remove", data={"csrf_token": csrf(client)}
+        f"/admin/federation/instances/{instance.id}/remove",
+        data={"confirmed": "1", "csrf_token": csrf(client)},
     )
     assert response.status_code == 302
     db.session.refresh(instance)
@@ -171,7 +172,8 @@ def test_admin_bad_input_stores_nothing(client, admin):
     )
     assert (
         client.post(
-            "/admin/federation/instances/999/remove", data={"csrf_token": csrf(client)}
+            "/admin/federation/instances/999/remove",
+            data={"confirmed": "1", "csrf_token": csrf(client)},
         ).status_code
         == 404
     )
