@@ -60,7 +60,7 @@ from maillage.communities.users.operations import EmailTaken, end_other_sessions
 from maillage.communities.users.queries import organisations
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import safe_next_url
+from maillage.platform.views_util import confirmation_page, safe_next_url
 
 #: session key: when this session was opened by a sign-in (a POSIX timestamp)
 SIGNED_IN_AT_KEY = "auth_signed_in_at"
@@ -455,6 +455,10 @@ def account_language():
 @login_required
 def sign_out_elsewhere():
     user = current_user._get_current_object()
+    question = _("Fermer toutes vos autres sessions ?")
+    details = _("Les autres appareils connectés à votre compte seront déconnectés.")
+    if (asked := confirmation_page(question, details, _("Fermer les sessions"))) is not None:
+        return asked
     end_other_sessions(user)
     _restart_session(user)
     flash(_("Vos autres sessions sont fermées ; celle-ci reste ouverte."), "success")
@@ -487,6 +491,10 @@ def revoke_token(token_id: int):
     token = tokens.token_of(user, token_id)  # only the person's own tokens are found
     if token is None:
         abort(404)
+    question = _("Révoquer le jeton « %(name)s » ?", name=token.name)
+    details = _("Les programmes qui l'utilisent n'auront plus accès à l'API.")
+    if (asked := confirmation_page(question, details, _("Révoquer"))) is not None:
+        return asked
     tokens.revoke_token(token, user)
     db.session.commit()
     flash(_("Le jeton « %(name)s » est révoqué.", name=token.name), "success")
