@@ -1,9 +1,9 @@
 """The default texts, generated from the configuration until admins edit a page.
 
-Each default is a Markdown template (``templates/legal/defaults/<slug>.md``) filled with the
-instance's settings (``LEGAL_*``, retention periods); what the operator has not configured reads
-« à compléter », so an unfinished page says so instead of pretending.  The admin editor starts
-from the same Markdown.
+Each default is a Markdown template (``templates/legal/defaults/<slug>.txt``: ``.txt`` templates
+are packaged and not HTML-escaped) filled with the instance's settings (``LEGAL_*``, retention
+periods); what the operator has not configured reads « à compléter », so an unfinished page says
+so instead of pretending.  The admin editor starts from the same Markdown.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _urls() -> dict[str, str]:
 def default_source(slug: str) -> str:
     """The default Markdown of an editable page (French)."""
     return render_template(
-        f"legal/defaults/{slug}.md",
+        f"legal/defaults/{slug}.txt",
         instance=current_app.config["INSTANCE_NAME"],
         legal=legal_settings(),
         retention=retention_periods(),
