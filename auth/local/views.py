@@ -201,7 +201,11 @@ def login():
     if request.method == "POST" and not current_app.config["AUTH_LOCAL_ENABLED"]:
         abort(404)
     if form.validate_on_submit():
-        user = operations.authenticate(form.login.data, form.password.data)
+        try:
+            user = operations.authenticate(form.login.data, form.password.data)
+        except operations.AccountSuspended as exc:
+            user = None
+            form.form_errors.append(str(exc))
         if user is not None and pending.needs_second_factor(user):
             db.session.commit()  # a rehashed password
             pending.begin(user, remember=form.remember.data, next_url=next_url)
@@ -212,7 +216,8 @@ def login():
             return redirect(next_url or _home())
         count_attempt()
         # The same words whether the account exists or not.
-        form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
+        if not form.form_errors:
+            form.form_errors.append(_("Identifiant ou mot de passe incorrect."))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form, next_url=next_url), status
 
