@@ -3,6 +3,7 @@ sanitised, audited, charter versions), the RGAA statement, the footer and the si
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
@@ -185,6 +186,20 @@ def test_footer_follows_the_statement_and_costs_no_query_after_the_first(
     with count_queries() as after:
         client.get("/communities")
     assert not [sql for sql in after if "accessibility_statements" in sql]
+
+
+def test_other_processes_see_an_edit_once_their_cache_expires(app, client):
+    # Another web process records an audit: this process's memory still has the old state...
+    db.session.add(
+        AccessibilityStatement(
+            id=1, state="full", compliance_rate=100.0, audit_date=dt.date(2026, 9, 1), auditor="X"
+        )
+    )
+    db.session.commit()
+    assert "Accessibilité : non conforme" in footer(read(client.get("/")))
+    # ...until LEGAL_STATE_CACHE_SECONDS have passed.
+    app.config["LEGAL_STATE_CACHE_SECONDS"] = 0
+    assert "Accessibilité : totalement conforme" in footer(read(client.get("/")))
 
 
 def test_error_page_keeps_its_footer_after_a_failed_transaction(app, client):
