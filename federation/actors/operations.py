@@ -102,11 +102,27 @@ def signing_key(ap_id: str) -> tuple[str, str]:
     instance actor).  Raises LookupError for anything else (remote or unknown ids)."""
     actor = queries.local_actor(ap_id)
     if actor is None:
-        raise LookupError(f"no local actor {ap_id!r}")
+        return _deleted_person_key(ap_id)
     if actor == queries.INSTANCE:
         key = instance_actor_key(commit=True)
     else:
         key = ensure_key(actor, commit=True)
+    return key.key_id, key.private_key_pem
+
+
+def _deleted_person_key(ap_id: str) -> tuple[str, str]:
+    """The key a deleted person's Delete{Person} is signed with.
+
+    Account deletion anonymises the users row (its ``ap_id`` becomes a tombstone) but keeps the
+    key pair, named after the old id, until the Delete has reached every instance: the old id no
+    longer resolves to a local actor, yet remote servers verify the Delete with that key.
+    """
+    key = queries.key_by_key_id(f"{ap_id}#main-key")
+    if key is None or key.user_id is None:
+        raise LookupError(f"no local actor {ap_id!r}")
+    owner = db.session.get(User, key.user_id)
+    if owner is None or owner.deleted_at is None:
+        raise LookupError(f"no local actor {ap_id!r}")
     return key.key_id, key.private_key_pem
 
 

@@ -286,6 +286,9 @@ def anonymise(user: User, now: dt.datetime) -> None:
     user.is_active = False
     user.session_version = (user.session_version or 1) + 1
     user.deletion_due_at = user.deletion_requested_by_id = user.inactivity_warned_at = None
+    user.suspended_at = user.suspended_by_id = None
+    user.suspension_reason = None
+    user.charter_accepted_at = None
     user.deleted_at = now
 
 

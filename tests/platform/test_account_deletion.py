@@ -270,6 +270,12 @@ def test_delete_person_goes_to_instances_that_received_the_content(person):
     assert deletes
     assert deletes[0]["actor"] == old_id
     assert deletes[0]["object"] == old_id
+    # The Delete is signed with the kept key, named after the old id, until it has left.
+    from maillage.federation.actors.operations import signing_key
+
+    key_id, private_pem = signing_key(old_id)
+    assert key_id == f"{old_id}#main-key"
+    assert "PRIVATE KEY" in private_pem
 
 
 def test_inactive_accounts_are_warned_then_scheduled(app, create_user, outbox_mail):
