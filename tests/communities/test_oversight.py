@@ -361,6 +361,7 @@ def test_the_platform_queue_shows_only_that_a_secret_report_exists(client, login
     assert "Plan de continuité" not in html
     assert "Numéro de portable publié" not in html
     assert "accès exceptionnel" in html
+    assert f"/c/{world['secret'].slug}/moderation" not in html  # no link to a page it cannot open
     grant(world)
     html = client.get("/admin/moderation").get_data(as_text=True)
     assert "Plan de continuité" in html
