@@ -132,11 +132,17 @@ def test_facilitator_schedules_edits_and_cancels_over_http(client, login_as, tea
     assert response.status_code == 303
     db.session.refresh(scheduled)
     assert scheduled.title == "Modifié"
-    assert post(client, f"/c/prog/scheduled/{scheduled.id}/cancel").status_code == 303
+    assert (
+        post(client, f"/c/prog/scheduled/{scheduled.id}/cancel", {"confirmed": "1"}).status_code
+        == 303
+    )
     db.session.refresh(scheduled)
     assert scheduled.status == "cancelled"
     # Cancelled: no more changes, and never published.
-    assert post(client, f"/c/prog/scheduled/{scheduled.id}/cancel").status_code == 409
+    assert (
+        post(client, f"/c/prog/scheduled/{scheduled.id}/cancel", {"confirmed": "1"}).status_code
+        == 409
+    )
     response = post(
         client,
         f"/c/prog/scheduled/{scheduled.id}",
@@ -176,7 +182,10 @@ def test_only_facilitators_schedule(client, login_as, team, who):
     login_as(people[who])
     assert client.get("/c/prog/scheduled").status_code == 403
     assert client.get(f"/c/prog/scheduled/{scheduled.id}").status_code == 403
-    assert post(client, f"/c/prog/scheduled/{scheduled.id}/cancel").status_code == 403
+    assert (
+        post(client, f"/c/prog/scheduled/{scheduled.id}/cancel", {"confirmed": "1"}).status_code
+        == 403
+    )
     day = (utcnow() + dt.timedelta(days=2)).date().isoformat()
     data = {"title": "X", "body": "x", "day": day, "time": "10:00"}
     assert post(client, "/c/prog/scheduled", data).status_code == 403

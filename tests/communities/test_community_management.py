@@ -165,7 +165,7 @@ def test_facilitator_changes_a_role_and_removes_a_member(
         client.get("/c/equipe/members")
     )
 
-    response = post(client, f"/c/equipe/members/{other.id}/remove")
+    response = post(client, f"/c/equipe/members/{other.id}/remove", {"confirmed": "1"})
     assert response.status_code == 303
     assert role_of(community, other) is None
     db.session.expire_all()
@@ -191,7 +191,7 @@ def test_role_change_errors_are_shown_and_store_nothing(
     assert "Ce choix n'est pas proposé." in text(response)
     assert role_of(community, facilitator) == "facilitator"
     # an owner cannot be removed
-    response = post(client, f"/c/garde/members/{owner.id}/remove")
+    response = post(client, f"/c/garde/members/{owner.id}/remove", {"confirmed": "1"})
     assert response.status_code == 400
     assert role_of(community, owner) == "owner"
 
@@ -208,7 +208,9 @@ def test_members_cannot_change_roles(client, create_user, create_community, logi
     community = create_community(slug="egaux", members=[member, other])
     login_as(member)
     assert post(client, f"/c/egaux/members/{other.id}/role", {"role": "owner"}).status_code == 403
-    assert post(client, f"/c/egaux/members/{other.id}/remove").status_code == 403
+    assert (
+        post(client, f"/c/egaux/members/{other.id}/remove", {"confirmed": "1"}).status_code == 403
+    )
     assert role_of(community, other) == "member"
 
 

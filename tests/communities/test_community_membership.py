@@ -153,7 +153,7 @@ def test_leave_a_community(client, create_user, create_community, login_as):
     community = create_community(slug="quitter", members=[member])
     login_as(member)
 
-    response = post(client, "/c/quitter/leave")
+    response = post(client, "/c/quitter/leave", {"confirmed": "1"})
 
     assert response.status_code == 303
     assert role_of(community, member) is None
@@ -169,7 +169,7 @@ def test_leave_with_htmx_swaps_the_area_back_to_join(
     member = create_user()
     community = create_community(slug="quitter-htmx", members=[member])
     login_as(member)
-    response = post(client, "/c/quitter-htmx/leave", htmx=True)
+    response = post(client, "/c/quitter-htmx/leave", {"confirmed": "1"}, htmx=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Rejoindre la communauté" in html
@@ -185,7 +185,7 @@ def test_leaving_a_private_community_with_htmx_reloads_the_page(
         slug="privee-htmx", visibility="private", join_policy="request", members=[member]
     )
     login_as(member)
-    response = post(client, "/c/privee-htmx/leave", htmx=True)
+    response = post(client, "/c/privee-htmx/leave", {"confirmed": "1"}, htmx=True)
     # what the page shows besides the button changes (content now reserved): full reload
     assert response.headers["HX-Refresh"] == "true"
     assert role_of(community, member) is None
@@ -199,7 +199,7 @@ def test_leaving_a_secret_community_goes_back_to_the_directory(
         slug="secrete", visibility="secret", join_policy="invite", members=[member]
     )
     login_as(member)
-    response = post(client, f"/c/{community.slug}/leave")
+    response = post(client, f"/c/{community.slug}/leave", {"confirmed": "1"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/communities")
     assert client.get(f"/c/{community.slug}").status_code == 404
@@ -214,7 +214,7 @@ def test_the_last_owner_cannot_leave(client, create_user, create_community, logi
     assert "Quitter la communauté" not in page
     assert "seul propriétaire" in page
 
-    response = post(client, "/c/proprietaire/leave")
+    response = post(client, "/c/proprietaire/leave", {"confirmed": "1"})
     assert response.status_code == 403
     assert role_of(community, owner) == "owner"
     assert member_count(community) == 1
@@ -226,7 +226,7 @@ def test_an_owner_may_leave_when_another_owner_remains(
     owner, other = create_user(), create_user()
     community = create_community(slug="deux-proprietaires", owner=owner, members=[(other, "owner")])
     login_as(owner)
-    assert post(client, "/c/deux-proprietaires/leave").status_code == 303
+    assert post(client, "/c/deux-proprietaires/leave", {"confirmed": "1"}).status_code == 303
     assert role_of(community, owner) is None
 
 

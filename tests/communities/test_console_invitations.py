@@ -165,7 +165,12 @@ def test_only_facilitators_invite_in_bulk_list_or_revoke(client, login_as, setup
     assert client.get("/c/reseau/invite/bulk").status_code == 403
     assert client.get("/c/reseau/invitations").status_code == 403
     assert post(client, "/c/reseau/invite/bulk", {"addresses": "y@example.org"}).status_code == 403
-    assert post(client, f"/c/reseau/invitations/{invitation.id}/revoke").status_code == 403
+    assert (
+        post(
+            client, f"/c/reseau/invitations/{invitation.id}/revoke", {"confirmed": "1"}
+        ).status_code
+        == 403
+    )
     assert invitation_count() == 1
     assert db.session.get(Invitation, invitation.id).revoked_at is None
 
@@ -213,7 +218,7 @@ def test_revoking_an_invitation_refuses_its_link(client, login_as, setup, create
     invitation, token = invite(community, facilitator, "invitee@example.org")
     db.session.commit()
     login_as(facilitator)
-    response = post(client, f"/c/reseau/invitations/{invitation.id}/revoke")
+    response = post(client, f"/c/reseau/invitations/{invitation.id}/revoke", {"confirmed": "1"})
     assert response.status_code == 303
     assert db.session.get(Invitation, invitation.id).revoked_at is not None
     entry = db.session.scalar(
@@ -221,7 +226,12 @@ def test_revoking_an_invitation_refuses_its_link(client, login_as, setup, create
     )
     assert entry.actor_id == facilitator.id
     # Revoking twice: a clear refusal, nothing changes.
-    again = post(client, f"/c/reseau/invitations/{invitation.id}/revoke", follow_redirects=True)
+    again = post(
+        client,
+        f"/c/reseau/invitations/{invitation.id}/revoke",
+        {"confirmed": "1"},
+        follow_redirects=True,
+    )
     assert "Seule une invitation en attente" in text(again)
     login_as(invitee)
     response = client.get(f"/invitations/{token}")
@@ -246,5 +256,10 @@ def test_revoking_an_invitation_of_another_community_is_404(
     invitation, _ = invite(other, other_owner, "z@example.org")
     db.session.commit()
     login_as(facilitator)
-    assert post(client, f"/c/reseau/invitations/{invitation.id}/revoke").status_code == 404
+    assert (
+        post(
+            client, f"/c/reseau/invitations/{invitation.id}/revoke", {"confirmed": "1"}
+        ).status_code
+        == 404
+    )
     assert db.session.get(Invitation, invitation.id).revoked_at is None

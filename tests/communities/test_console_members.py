@@ -206,7 +206,9 @@ def test_only_facilitators_change_roles_or_remove(client, login_as, team, who):
         post(client, f"/c/equipe/members/{target.id}/role", {"role": "moderator"}).status_code
         == 403
     )
-    assert post(client, f"/c/equipe/members/{target.id}/remove").status_code == 403
+    assert (
+        post(client, f"/c/equipe/members/{target.id}/remove", {"confirmed": "1"}).status_code == 403
+    )
     assert role_of(community, target) in ("member", "guest")
 
 
@@ -225,7 +227,9 @@ def test_role_change_and_removal_are_audited_under_the_community(client, login_a
         post(client, f"/c/equipe/members/{member.id}/role", {"role": "moderator"}).status_code
         == 303
     )
-    assert post(client, f"/c/equipe/members/{member.id}/remove").status_code == 303
+    assert (
+        post(client, f"/c/equipe/members/{member.id}/remove", {"confirmed": "1"}).status_code == 303
+    )
     assert role_of(community, member) is None
     actions = set(
         db.session.scalars(
@@ -254,8 +258,11 @@ def test_the_last_owner_can_neither_be_demoted_nor_removed_nor_leave(client, log
     response = post(client, f"/c/equipe/members/{owner.id}/role", {"role": "member"})
     assert response.status_code == 409 or response.status_code == 400
     assert "au moins un propriétaire" in text(response)
-    assert post(client, f"/c/equipe/members/{owner.id}/remove").status_code in (400, 409)
-    assert post(client, "/c/equipe/leave").status_code in (400, 403)
+    assert post(client, f"/c/equipe/members/{owner.id}/remove", {"confirmed": "1"}).status_code in (
+        400,
+        409,
+    )
+    assert post(client, "/c/equipe/leave", {"confirmed": "1"}).status_code in (400, 403)
     assert role_of(community, owner) == "owner"
 
 

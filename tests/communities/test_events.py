@@ -198,7 +198,10 @@ def test_who_may_propose_edit_and_cancel(client, login_as, people, public, make_
     for who in ("other", "moderator", "guest", "outsider"):
         login_as(people[who])
         assert client.get(f"/c/acheteurs/events/{event.id}/edit").status_code == 403
-        assert send(client, f"/c/acheteurs/events/{event.id}/cancel").status_code == 403
+        assert (
+            send(client, f"/c/acheteurs/events/{event.id}/cancel", {"confirmed": "1"}).status_code
+            == 403
+        )
         assert "/edit" not in text(client.get(f"/c/acheteurs/events/{event.id}"))
     assert count(Event) == 1
     assert fresh(event).cancelled is False
@@ -298,7 +301,7 @@ def test_cancelling_tells_attendees_and_freezes_the_event(
     confirm = text(client.get(f"/c/acheteurs/events/{event.id}/cancel"))
     assert "Annuler l&#39;événement « Webinaire achats » ?" in confirm
     with captured(signals.notification_requested) as sent:
-        answer = send(client, f"/c/acheteurs/events/{event.id}/cancel")
+        answer = send(client, f"/c/acheteurs/events/{event.id}/cancel", {"confirmed": "1"})
     assert answer.status_code == 302
     event = fresh(event)
     assert event.cancelled is True
@@ -310,7 +313,9 @@ def test_cancelling_tells_attendees_and_freezes_the_event(
     listing = text(client.get("/c/acheteurs/events"))
     assert "<strong>Annulé</strong>" in listing
     # cancelling twice, editing a cancelled event: refused, nothing changes
-    again = send(client, f"/c/acheteurs/events/{event.id}/cancel", follow_redirects=True)
+    again = send(
+        client, f"/c/acheteurs/events/{event.id}/cancel", {"confirmed": "1"}, follow_redirects=True
+    )
     assert "Cet événement est déjà annulé." in text(again)
     edit = client.get(f"/c/acheteurs/events/{event.id}/edit", follow_redirects=True)
     assert "il ne peut plus être modifié" in text(edit)
@@ -323,11 +328,14 @@ def test_delete_removes_event_and_answers(client, login_as, people, public, make
     respond(event, people["other"], "yes")
     db.session.commit()
     login_as(people["other"])
-    assert send(client, f"/c/acheteurs/events/{event_id}/delete").status_code == 403
+    assert (
+        send(client, f"/c/acheteurs/events/{event_id}/delete", {"confirmed": "1"}).status_code
+        == 403
+    )
     login_as(people["moderator"])
     assert client.get(f"/c/acheteurs/events/{event.id}/delete").status_code == 200
     with captured(signals.content_deleted) as deleted:
-        answer = send(client, f"/c/acheteurs/events/{event.id}/delete")
+        answer = send(client, f"/c/acheteurs/events/{event.id}/delete", {"confirmed": "1"})
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/c/acheteurs/events"
     assert len(deleted) == 1

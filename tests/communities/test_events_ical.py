@@ -253,7 +253,7 @@ def test_rotating_and_disabling_the_personal_address(client, login_as, people, p
     assert second != first
     assert client.get(f"/u/marc/events.ics?token={first}").status_code == 404
     assert client.get(f"/u/marc/events.ics?token={second}").status_code == 200
-    send(client, "/agenda/feed/disable")
+    send(client, "/agenda/feed/disable", {"confirmed": "1"})
     assert feeds.feed_token(people["member"]) is None
     assert client.get(f"/u/marc/events.ics?token={second}").status_code == 404
     login_as(None)

@@ -178,7 +178,12 @@ def test_trainer_adds_and_deletes_questions(client, login_as, roles, built):
     assert ok.status_code == 302
     assert _count(Question) == 3
     question = db.session.scalar(select(Question).where(Question.text == "Combien ?"))
-    assert send(client, f"/formation/questions/{question.id}/supprimer").status_code == 302
+    assert (
+        send(
+            client, f"/formation/questions/{question.id}/supprimer", {"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     assert _count(Question) == 2
 
 
@@ -235,7 +240,12 @@ def test_attachment_upload_and_download(client, login_as, roles, built):
 def test_delete_path_removes_everything(client, login_as, roles, built):
     login_as(roles["trainer"])
     assert client.get(f"/formation/parcours/{built.path.id}/supprimer").status_code == 200
-    assert send(client, f"/formation/parcours/{built.path.id}/supprimer").status_code == 302
+    assert (
+        send(
+            client, f"/formation/parcours/{built.path.id}/supprimer", {"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     assert _count(LearningPath) == _count(Lesson) == _count(Question) == 0
 
 

@@ -103,7 +103,17 @@ def test_bad_resources(client, login_as, roles, data, message):
 def test_delete(client, login_as, roles, library):
     resource = db.session.scalar(select(Resource).limit(1))
     login_as(roles["member"])
-    assert send(client, f"/formation/ressources/{resource.id}/supprimer").status_code == 403
+    assert (
+        send(
+            client, f"/formation/ressources/{resource.id}/supprimer", {"confirmed": "1"}
+        ).status_code
+        == 403
+    )
     login_as(roles["trainer"])
-    assert send(client, f"/formation/ressources/{resource.id}/supprimer").status_code == 302
+    assert (
+        send(
+            client, f"/formation/ressources/{resource.id}/supprimer", {"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     assert _count() == 1

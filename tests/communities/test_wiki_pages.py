@@ -436,7 +436,7 @@ def test_pages_are_searchable_by_title_and_body_for_those_who_may_read_them(
 
     login_as(people["member"])
     page_id = page.id
-    send(client, "/c/animateurs/wiki/rituels-d-animation/delete")
+    send(client, "/c/animateurs/wiki/rituels-d-animation/delete", {"confirmed": "1"})
     assert page_named("rituels-d-animation") is None
     assert ("wiki_page", page_id) not in {
         (hit.kind, hit.object_id) for hit in get_backend().search("goûter", None).hits

@@ -136,7 +136,9 @@ def test_deleting_a_leaf_page_removes_it_and_its_history(client, login_as, peopl
     confirm = text(client.get("/c/animateurs/wiki/checklist/delete"))
     assert "Supprimer la page « Checklist » ?" in confirm
     assert 'type="radio"' not in confirm
-    assert send(client, "/c/animateurs/wiki/checklist/delete").status_code == 302
+    assert (
+        send(client, "/c/animateurs/wiki/checklist/delete", {"confirmed": "1"}).status_code == 302
+    )
     assert page_named("checklist") is None
     assert count(WikiRevision, WikiRevision.page_id == checklist_id) == 0
     assert client.get("/c/animateurs/wiki/checklist").status_code == 404
@@ -149,15 +151,19 @@ def test_deleting_a_page_with_sub_pages_asks_what_becomes_of_them(client, login_
     assert "<legend>Que deviennent ses sous-pages ?</legend>" in confirm
     assert "Les rattacher à la page parente" in confirm
     assert "Les supprimer aussi" not in confirm  # only moderators delete whole trees
-    refused = send(client, "/c/animateurs/wiki/guide/delete")
+    refused = send(client, "/c/animateurs/wiki/guide/delete", {"confirmed": "1"})
     assert refused.status_code == 400
     assert "Choisissez ce que deviennent les sous-pages." in text(refused)
     assert count(WikiPage) == 5
-    forged = send(client, "/c/animateurs/wiki/guide/delete", {"children": "delete_all"})
+    forged = send(
+        client, "/c/animateurs/wiki/guide/delete", {"confirmed": "1", "children": "delete_all"}
+    )
     assert forged.status_code == 403
     assert count(WikiPage) == 5
 
-    kept = send(client, "/c/animateurs/wiki/guide/delete", {"children": "reparent"})
+    kept = send(
+        client, "/c/animateurs/wiki/guide/delete", {"confirmed": "1", "children": "reparent"}
+    )
     assert kept.status_code == 302
     assert page_named("guide") is None
     assert order(None) == ["lancer", "animer", "faq"]  # in the deleted page's place
@@ -167,7 +173,9 @@ def test_deleting_a_page_with_sub_pages_asks_what_becomes_of_them(client, login_
 def test_a_moderator_may_delete_a_whole_branch(client, login_as, people, tree):
     login_as(people["moderator"])
     assert "Les supprimer aussi" in text(client.get("/c/animateurs/wiki/guide/delete"))
-    gone = send(client, "/c/animateurs/wiki/guide/delete", {"children": "delete_all"})
+    gone = send(
+        client, "/c/animateurs/wiki/guide/delete", {"confirmed": "1", "children": "delete_all"}
+    )
     assert gone.status_code == 302
     assert order(None) == ["faq"]
     assert count(WikiPage) == 1

@@ -298,7 +298,7 @@ def test_removed_remote_follower_gets_a_reject_and_no_more_content(
     assert before
 
     login_as(owner)
-    response = submit(client, f"/c/main/members/{shadow.id}/remove", {})
+    response = submit(client, f"/c/main/members/{shadow.id}/remove", {"confirmed": "1"})
     assert response.status_code in (302, 303)
     db.session.expire_all()
     assert db.session.scalar(select(GroupFollower)) is None

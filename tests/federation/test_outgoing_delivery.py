@@ -128,7 +128,7 @@ def test_edit_comment_and_delete_follow_the_post(
     note = create_note.payload["object"]["object"]
     assert note["inReplyTo"] == post.ap_id
     post_ap_id = post.ap_id
-    assert submit(client, f"/post/{post.id}/delete").status_code == 302
+    assert submit(client, f"/post/{post.id}/delete", {"confirmed": "1"}).status_code == 302
     [delete] = deliveries("Announce", "Delete")
     assert delete.payload["object"]["object"] == post_ap_id
     assert "summary" not in delete.payload["object"]  # the author deleted: not a removal
@@ -143,7 +143,7 @@ def test_removal_by_a_moderator_carries_a_summary(
     follow_local(test_peer, client, community)
     post = create_post(community, author)
     login_as(owner)
-    assert submit(client, f"/post/{post.id}/delete").status_code == 302
+    assert submit(client, f"/post/{post.id}/delete", {"confirmed": "1"}).status_code == 302
     [delete] = deliveries("Announce", "Delete")
     assert delete.payload["object"]["actor"] == owner.ap_id
     assert delete.payload["object"]["summary"]

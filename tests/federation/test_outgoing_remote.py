@@ -168,7 +168,7 @@ def test_post_comment_edit_delete_in_remote_community(
     assert update.payload["object"]["name"] == "Corrigé"
     assert update.signer_ap_id == member.ap_id
     post_ap_id = post.ap_id
-    assert submit(client, f"/post/{post.id}/delete").status_code == 302
+    assert submit(client, f"/post/{post.id}/delete", {"confirmed": "1"}).status_code == 302
     [delete] = deliveries("Delete")
     assert delete.payload["object"] == post_ap_id
     assert delete.inbox_url == f"{group_id}/inbox"

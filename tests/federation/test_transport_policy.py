@@ -130,6 +130,7 @@ def test_admin_changes_mode_and_lists(client, admin):
             "domain": "Lemmy.Example",
             "policy": "denied",
             "reason": "Contenus illicites",
+            "confirmed": "1",
             "csrf_token": csrf(client),
         },
     )
