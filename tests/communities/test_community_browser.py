@@ -74,11 +74,14 @@ def test_leave_with_htmx_after_confirming(page, live_server, world):
     page.goto(live_server + "/c/acheteurs")
     assert page.get_by_role("heading", name="Publier dans la communauté").is_visible()
     page.evaluate("window.__notReloaded = true")
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Quitter la communauté").click()
-    page.get_by_role("button", name="Rejoindre la communauté").wait_for()
+    # the question replaces the main content (HTMX), then « Quitter » acts
+    question = "Quitter la communauté « Réseau des acheteurs publics » ?"
+    page.get_by_role("heading", name=question).wait_for()
     assert page.evaluate("window.__notReloaded") is True
-    # the composer left with the membership, the member count followed (out-of-band swaps)
+    page.get_by_role("button", name="Quitter", exact=True).click()
+    page.get_by_role("button", name="Rejoindre la communauté").wait_for()
+    # the composer left with the membership, the member count followed
     assert page.get_by_role("heading", name="Publier dans la communauté").count() == 0
     assert page.get_by_text("1 membre", exact=True).first.is_visible()
 
