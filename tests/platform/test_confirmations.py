@@ -298,6 +298,63 @@ def delete_training_path(f):
     )
 
 
+def cancel_event(f):
+    from maillage.communities.events.models import Event
+    from maillage.communities.events.operations import EventFields, create_event
+
+    anne = f.create_user()
+    community = f.create_community(owner=anne)
+    start = utcnow() + dt.timedelta(days=3)
+    event = create_event(
+        community, anne, EventFields("Webinaire", start, start + dt.timedelta(hours=1))
+    )
+    db.session.commit()
+
+    def done():
+        db.session.expire_all()
+        return db.session.get(Event, event.id).cancelled
+
+    return Case(
+        anne,
+        f"/c/{community.slug}/events/{event.id}/cancel",
+        "Annuler l'événement « Webinaire » ?",
+        done,
+    )
+
+
+def delete_poll(f):
+    from maillage.communities.polls.operations import PollSpec, QuestionSpec, create_poll
+
+    anne = f.create_user()
+    community = f.create_community(owner=anne)
+    spec = PollSpec("Date de la réunion", [QuestionSpec("Quel jour ?", ["Lundi", "Mardi"])])
+    poll = create_poll(community, anne, spec)
+    db.session.commit()
+    return Case(
+        anne,
+        f"/c/{community.slug}/polls/{poll.id}/delete",
+        "Supprimer le sondage « Date de la réunion » ?",
+        _gone(poll),
+    )
+
+
+def delete_training_resource(f):
+    from maillage.communities.training.operations import create_resource
+
+    trainer = f.create_user()
+    trainer.is_trainer = True
+    resource = create_resource(
+        trainer, "Guide de l'animateur", "guide", url="https://example.org/guide"
+    )
+    db.session.commit()
+    return Case(
+        trainer,
+        f"/formation/ressources/{resource.id}/supprimer",
+        "Supprimer la ressource « Guide de l'animateur » ?",
+        _gone(resource),
+    )
+
+
 def cancel_scheduled(f):
     from maillage.communities.animation.models import ScheduledPost
     from maillage.communities.animation.operations import schedule_post
@@ -352,6 +409,9 @@ CASES = [
     delete_wiki_page,
     delete_folder,
     delete_training_path,
+    delete_training_resource,
+    cancel_event,
+    delete_poll,
     cancel_scheduled,
     disable_feed,
 ]
