@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from maillage.platform import config as config_module
 from maillage.platform.celery_app import apply_beat_schedule, init_celery
@@ -191,9 +192,23 @@ def _register_template_helpers(app: Flask) -> None:
         get_locale=get_locale,
         format_datetime=format_datetime,
         instance_name=lambda: app.config["INSTANCE_NAME"],
+        person_link=person_link,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+
+def person_link(person) -> Markup:
+    """A person's name linking to their profile; a deleted account (« Ancien membre ») is a name
+    without a link, since its profile is gone.  A function, not a macro: feeds call it per item."""
+    from flask import url_for
+    from flask_babel import gettext
+
+    if person.deleted_at is not None:
+        return Markup('<span class="former-member">{}</span>').format(gettext("Ancien membre"))
+    name = escape(person.display_name)
+    href = url_for("users.profile", username=person.username)
+    return Markup('<a href="{}">{}</a>').format(href, name)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -7,7 +7,11 @@ from __future__ import annotations
 import click
 from flask import current_app, url_for
 
-from maillage.communities.organisations.models import Organisation, OrganisationKind
+from maillage.communities.organisations.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationSource,
+)
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
 from maillage.platform.firstrun.operations import (
@@ -84,7 +88,9 @@ def create_organisation_command(
 
     parent = find_organisation(parent_id)
     try:
-        organisation = create_organisation(name, kind, siret, parent=parent)
+        organisation = create_organisation(
+            name, kind, siret, parent=parent, source=OrganisationSource.CLI
+        )
     except OperationError as exc:
         hint = f" Types possibles : {KINDS}." if kind not in set(OrganisationKind) else ""
         db.session.rollback()

@@ -14,6 +14,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from maillage.communities.organisations.models import OrganisationSource
 from maillage.communities.organisations.operations import create_organisation
 from maillage.communities.users.operations import create_user
 from maillage.platform.audit.operations import record
@@ -107,7 +108,8 @@ def set_up_instance(
     back on :class:`OperationError`).
     """
     _refuse_when_done()
-    organisation = create_organisation(organisation_name, kind, siret or None)
+    source = OrganisationSource.CLI if via == "cli" else OrganisationSource.ADMIN
+    organisation = create_organisation(organisation_name, kind, siret or None, source=source)
     admin = create_user(
         username, display_name, email, password, organisation=organisation, is_admin=True
     )

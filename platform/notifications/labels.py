@@ -22,6 +22,9 @@ REASON_LABELS = {
     "moderation_sanction": _l("Sanction de la modération"),
     "join_request": _l("Demande d'adhésion"),
     "join_request_decided": _l("Réponse à votre demande d'adhésion"),
+    "organisation_proposed": _l("Organisation à valider"),
+    "access_grant": _l("Accès exceptionnel d'un administrateur"),
+    "personal_data_export": _l("Archive de vos données prête"),
 }
 DEFAULT_REASON_LABEL = _l("Notification")
 

@@ -168,7 +168,9 @@ def test_execution_leaves_nothing_that_names_the_person(client, person, outbox_m
         assert kept is not None
         assert kept.author.display_name == "Ancien membre"
         assert "Marchés durables" in page.text
-        assert "Ancien membre" in client.get(f"/post/{post_id}").text
+        page = client.get(f"/post/{post_id}").text
+        assert "Ancien membre" in page
+        assert "/u/ancien-membre" not in page  # a name, no link to a profile that is gone
     else:
         comments = db.session.scalars(select(Comment).where(Comment.author_id == user.id)).all()
         assert kept is None

@@ -359,6 +359,7 @@ def test_create_organisation_command(app):
     assert direction.exit_code == 0, direction.output
     created = db.session.scalar(select(Organisation).where(Organisation.siret == "11000201100044"))
     assert created.parent_id == parent.id
+    assert {parent.source, created.source} == {"cli"}  # shown as such in the admin list
 
     unknown_parent = cli(
         app, "create-organisation", "--name", "X", "--kind", "other", "--parent-id", "999"
