@@ -288,6 +288,17 @@ def delete_reply(reply: DiscussionReply, actor: User) -> bool:
         raise NotAllowed(_l("Seuls son auteur et les modérateurs peuvent supprimer une réponse."))
     topic = reply.topic
     record(actor, "discussion.reply.delete", reply, topic=topic.id, author=reply.author_id)
+    kept = remove_reply(reply, actor)
+    db.session.flush()
+    db.session.refresh(topic, ["reply_count"])
+    return kept
+
+
+def remove_reply(reply: DiscussionReply, actor: User) -> bool:
+    """Delete ``reply`` — a placeholder when others quote it (returns True then) — and count it
+    out of its topic.  No permission check: :func:`delete_reply` makes it, and account deletion
+    calls this for the replies of a person who is leaving."""
+    topic = reply.topic
     signals.content_deleted.send(reply, community=topic.community, actor=actor)
     if topic.answered_reply_id == reply.id:
         topic.answered_reply_id = None
@@ -314,8 +325,6 @@ def delete_reply(reply: DiscussionReply, actor: User) -> bool:
         .where(DiscussionTopic.id == topic.id)
         .values(reply_count=DiscussionTopic.reply_count - 1)
     )
-    db.session.flush()
-    db.session.refresh(topic, ["reply_count"])
     return bool(quoted_by_others)
 
 

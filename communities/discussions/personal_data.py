@@ -10,7 +10,6 @@ community keeps the conversation, so only the opening message's text is erased.
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.orm import aliased
 
 from maillage.communities import signals
 from maillage.communities.community.models import Community
@@ -20,6 +19,7 @@ from maillage.communities.discussions.models import (
     DiscussionTopic,
     TopicRead,
 )
+from maillage.communities.discussions.operations import remove_reply
 from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
 from maillage.platform.personal_data.registry import Erasure, holds_personal_data
@@ -92,40 +92,13 @@ def export_read_marks(user) -> list[dict]:
     return [as_dict(row) for row in rows]
 
 
-def _erase_reply(reply: DiscussionReply, user) -> None:
-    topic = reply.topic
-    signals.content_deleted.send(reply, community=topic.community, actor=user)
-    if topic.answered_reply_id == reply.id:
-        topic.answered_reply_id = None
-    quoting = aliased(DiscussionReply)
-    quoted = db.session.scalar(
-        select(exists().where(quoting.quoted_reply_id == reply.id, quoting.deleted_at.is_(None)))
-    )
-    if quoted:
-        reply.deleted_at = utcnow()
-        reply.body_source = reply.body_html = ""
-    else:
-        db.session.flush()
-        db.session.execute(
-            update(DiscussionReply)
-            .where(DiscussionReply.quoted_reply_id == reply.id)
-            .values(quoted_reply_id=None)
-        )
-        db.session.delete(reply)
-    db.session.execute(
-        update(DiscussionTopic)
-        .where(DiscussionTopic.id == topic.id)
-        .values(reply_count=DiscussionTopic.reply_count - 1)
-    )
-
-
 def erase_replies(user, erasure: Erasure) -> None:
     if erasure != Erasure.DELETE_CONTENT:
         return
     mine = (DiscussionReply.author_id == user.id) & DiscussionReply.deleted_at.is_(None)
     while replies := db.session.scalars(select(DiscussionReply).where(mine).limit(CHUNK)).all():
         for reply in replies:
-            _erase_reply(reply, user)
+            remove_reply(reply, user)
         db.session.flush()
 
 

@@ -76,8 +76,17 @@ def edit_post(post: Post, actor: User, title: str, body: str) -> Post:
 def delete_post(post: Post, actor: User) -> None:
     if not can(actor, "delete", post):
         raise NotAllowed(_l("Vous ne pouvez pas supprimer cette publication."))
+    record(actor, "post.delete", post, community=post.community_id, author=post.author_id)
+    remove_post(post, actor)
+
+
+def remove_post(post: Post, actor: User) -> None:
+    """Delete ``post`` with its comments and reactions, keeping the community's counter right.
+
+    No permission check: :func:`delete_post` makes it, and account deletion calls this for the
+    posts of a person who is leaving (and may no longer be able to act).
+    """
     community_id = post.community_id
-    record(actor, "post.delete", post, community=community_id, author=post.author_id)
     signals.post_deleted.send(post, actor=actor)
     # The foreign keys cascade on PostgreSQL, but SQLite does not enforce them: say it explicitly.
     db.session.execute(delete(Reaction).where(Reaction.post_id == post.id))
@@ -113,8 +122,13 @@ def add_comment(post: Post, author: User, body: str) -> Comment:
 def delete_comment(comment: Comment, actor: User) -> None:
     if not can(actor, "delete", comment):
         raise NotAllowed(_l("Vous ne pouvez pas supprimer ce commentaire."))
+    record(actor, "comment.delete", comment, post=comment.post_id)
+    remove_comment(comment, actor)
+
+
+def remove_comment(comment: Comment, actor: User) -> None:
+    """Delete ``comment`` and count it out of its post (no permission check: see remove_post)."""
     post_id = comment.post_id
-    record(actor, "comment.delete", comment, post=post_id)
     signals.comment_deleted.send(comment, actor=actor)
     db.session.delete(comment)
     db.session.execute(

@@ -2,19 +2,19 @@
 
 Reactions are private traces: always deleted.  Posts and comments stay when the person keeps
 their contributions (signed « Ancien membre » through the anonymised account); otherwise they are
-deleted as ``delete_post``/``delete_comment`` do it (signals for search and federation, the
-community's and the post's counters kept), without their permission checks: the person is
-leaving and may no longer be able to act.  ``hidden_by_id`` records a moderator's decision on
+deleted by ``remove_post``/``remove_comment``, the deletion ``delete_post``/``delete_comment``
+make after their permission checks (signals for search and federation, counters kept): the person
+is leaving and may no longer be able to act.  ``hidden_by_id`` records a moderator's decision on
 someone else's content and stays with it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
-from maillage.communities import signals
 from maillage.communities.community.models import Community
 from maillage.communities.posts.models import Comment, Post, Reaction
+from maillage.communities.posts.operations import remove_comment, remove_post
 from maillage.platform.extensions import db
 from maillage.platform.personal_data.registry import Erasure, holds_personal_data
 from maillage.platform.personal_data.rows import CHUNK, delete_rows, export_rows
@@ -88,15 +88,7 @@ def erase_posts(user, erasure: Erasure) -> None:
         return
     for posts in _chunks(Post, Post.author_id == user.id):
         for post in posts:
-            signals.post_deleted.send(post, actor=user)
-            db.session.execute(delete(Reaction).where(Reaction.post_id == post.id))
-            db.session.execute(delete(Comment).where(Comment.post_id == post.id))
-            db.session.execute(
-                update(Community)
-                .where(Community.id == post.community_id)
-                .values(post_count=Community.post_count - 1)
-            )
-            db.session.delete(post)
+            remove_post(post, user)
         db.session.flush()
 
 
@@ -105,13 +97,7 @@ def erase_comments(user, erasure: Erasure) -> None:
         return
     for comments in _chunks(Comment, Comment.author_id == user.id):
         for comment in comments:
-            signals.comment_deleted.send(comment, actor=user)
-            db.session.execute(
-                update(Post)
-                .where(Post.id == comment.post_id)
-                .values(comment_count=Post.comment_count - 1)
-            )
-            db.session.delete(comment)
+            remove_comment(comment, user)
         db.session.flush()
 
 
