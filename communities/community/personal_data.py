@@ -69,8 +69,13 @@ def erase_join_requests(user, _erasure) -> None:
 
 
 def _received(user):
+    """Invitations the person accepted, and those sent to their address once they proved they
+    receive mail there: an unverified address is anyone's claim, and must reveal nobody's
+    invitation (nor let its erasure delete it)."""
     received = Invitation.used_by_id == user.id
-    return or_(received, Invitation.email == user.email) if user.email else received
+    if user.email and user.email_verified_at is not None:
+        return or_(received, Invitation.email == user.email)
+    return received
 
 
 def export_invitations(user) -> list[dict]:

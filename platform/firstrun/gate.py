@@ -42,9 +42,10 @@ def is_open(endpoint: str | None) -> bool:
 
 
 def _is_federation() -> bool:
-    from maillage.federation.actors.views import wants_activity_json
-
-    return (request.endpoint or "").startswith(FEDERATION_BLUEPRINTS) or wants_activity_json()
+    """Federation's own endpoints (WebFinger, NodeInfo, inboxes…): before setup they find nobody
+    and answer 404 themselves.  Only the endpoint counts, never the ``Accept`` header: a page
+    asked for as ``application/activity+json`` is still a page, and stays gated."""
+    return (request.endpoint or "").startswith(FEDERATION_BLUEPRINTS)
 
 
 def installing_response():

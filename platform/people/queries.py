@@ -152,14 +152,27 @@ def identities_of(user: User) -> list[Identity]:
     )
 
 
-def memberships_of(user: User) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.user_id == user.id)
-            .options(joinedload(Membership.community))
-            .order_by(Membership.created_at)
-        )
+def memberships_of(user: User, viewer: User) -> tuple[list[Membership], int]:
+    """The memberships of ``user`` that ``viewer`` may see, and how many others there are.
+
+    A community's member list is content: an administrator sees it only where they may read the
+    community (public, member, or under an access grant).  Owners are public facts of a
+    community, so ownership is always shown; the rest of a private or secret community's
+    memberships is only counted.
+    """
+    from maillage.communities.community.models import Community, Role
+    from maillage.communities.permissions import readable_community_ids_clause
+
+    shown = (Membership.role == Role.OWNER) | readable_community_ids_clause(viewer)
+    rows = db.session.execute(
+        select(Membership, shown.label("shown"))
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == user.id)
+        .options(joinedload(Membership.community))
+        .order_by(Membership.created_at)
+    ).all()
+    return [membership for membership, visible in rows if visible], sum(
+        1 for _membership, visible in rows if not visible
     )
 
 

@@ -97,11 +97,13 @@ def _render_person(user: User, status: int = 200, **forms):
     }
     defaults.update(forms)
     suspended_by = db.session.get(User, user.suspended_by_id) if user.suspended_by_id else None
+    memberships, hidden_memberships = queries.memberships_of(user, current_viewer())
     return render_template(
         "people/show.html",
         person=user,
         identities=queries.identities_of(user),
-        memberships=queries.memberships_of(user),
+        memberships=memberships,
+        hidden_memberships=hidden_memberships,
         audit=queries.audit_about(user),
         suspended_by=suspended_by,
         provider_titles=_provider_titles(),

@@ -226,6 +226,8 @@ from maillage.communities.users.operations import create_user
 organisation = create_organisation(organisation_name, "state_service", None)
 user = create_user(username, username.capitalize(), username + "@example.gouv.fr",
                    "correct horse battery", organisation=organisation)
+from maillage.platform.firstrun.operations import mark_setup_done
+mark_setup_done(user, via="cli")
 result = {"id": user.id, "ap_id": user.ap_id}
 """
 

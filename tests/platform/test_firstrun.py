@@ -105,8 +105,10 @@ def test_the_api_answers_json_503_and_federation_finds_no_one_before_setup(fresh
     assert api.headers["Retry-After"]
     webfinger = client.get("/.well-known/webfinger?resource=acct:alix@maillage.test")
     assert webfinger.status_code == 404
-    actor = client.get("/u/alix", headers={"Accept": "application/activity+json"})
-    assert actor.status_code == 404
+    # Content negotiation opens nothing: a page asked for as ActivityPub JSON is still gated.
+    for path in ("/u/alix", "/login", "/signup"):
+        asked = client.get(path, headers={"Accept": "application/activity+json"})
+        assert asked.status_code == 503, path
 
 
 def test_once_set_up_the_gate_asks_the_database_no_more(fresh_install, app, client, count_queries):

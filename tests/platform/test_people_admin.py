@@ -188,6 +188,23 @@ def test_profile_shows_identities_memberships_roles_and_audit(
     assert client.get("/admin/people/999999").status_code == 404
 
 
+def test_profile_keeps_secret_member_lists_secret(
+    client, login_as, admin, create_user, create_community
+):
+    """An administrator without an access grant learns a secret community's owners, never its
+    members: the person's file counts those memberships without naming the communities."""
+    person, owner = create_user("dominique"), create_user("karim")
+    create_community("Cellule de crise", owner=owner, visibility="secret", members=[person])
+    create_community("Groupe RH", owner=person, visibility="secret")
+    create_community("Réseau ouvert", members=[person])
+    login_as(admin)
+    page = client.get(f"/admin/people/{person.id}").get_data(as_text=True)
+    assert "Cellule de crise" not in page
+    assert "Groupe RH" in page  # an owner is a public fact of a community
+    assert "Réseau ouvert" in page
+    assert "Et 1 communauté privée ou secrète" in page
+
+
 def test_delete_form_posts_to_account_deletion(app, client, login_as, admin, create_user):
     person = create_user("dominique")
     login_as(admin)
