@@ -18,6 +18,17 @@ Without one, an administrator is treated like anyone else there (like the member
 they are one) and sees of a secret community only that it exists, on the admin listing
 (``oversee``).  A grant does not make anything federate.  The running grants of an administrator
 are read once per request (:func:`granted_community_ids`), like memberships.
+
+A grant is a READ access and nothing more: it lifts the administrator's reach only for the
+reading actions of :data:`GRANT_READ_ACTIONS` (see the community and its member list, read every
+item, download documents, see poll results; the platform moderation queue then shows the reported
+content).  Every other action there — posting, commenting, reacting, voting, managing, inviting,
+managing members, transferring ownership, sanctioning, changing settings, and moderation too
+(hiding, locking, deleting content) — goes through the ordinary rules, as for any non-member: a
+grant given for a « moderation » reason lets the administrator examine what was reported, the
+community's own moderators act on it (the administrator keeps the platform's powers on accounts).
+Otherwise a grant could be turned into lasting powers (inviting oneself, making the community
+public).
 """
 
 from __future__ import annotations
@@ -65,7 +76,7 @@ def can(user, action: str, obj=None) -> bool:
         user is not None
         and user.is_admin
         and action not in ADMIN_NOT_IMPLIED
-        and (action in ADMIN_WITHOUT_GRANT or _admin_reaches(user, obj))
+        and (action in ADMIN_WITHOUT_GRANT or _admin_reaches(user, action, obj))
     ):
         return True
     return bool(check(user, obj))
@@ -75,6 +86,12 @@ def can(user, action: str, obj=None) -> bool:
 ADMIN_NOT_IMPLIED = frozenset({"join", "request_join", "leave", "request_access"})
 # Platform powers on a community that reveal none of its content: admins hold them without grant.
 ADMIN_WITHOUT_GRANT = frozenset({"oversee", "end_access"})
+#: What an access grant lets an administrator do in a private or secret community: read.  ``view``
+#: covers the community, each module's items (posts, comments, topics, replies, polls, events,
+#: tasks, wiki pages and revisions, documents and their versions — downloading included —,
+#: folders, announcements, sanctions) and the grants themselves.  ``see_voters`` and
+#: ``view_audit`` stay with members and managers; every writing action follows the normal rules.
+GRANT_READ_ACTIONS = frozenset({"view", "read", "list_members", "see_results"})
 
 
 def community_of(obj) -> Community | None:
@@ -88,15 +105,16 @@ def community_of(obj) -> Community | None:
     return None
 
 
-def _admin_reaches(user: User, obj) -> bool:
-    """Whether an administrator's platform powers extend to ``obj``: platform-level objects and
-    public communities, and a secret or private community's only under an active grant."""
+def _admin_reaches(user: User, action: str, obj) -> bool:
+    """Whether an administrator's platform powers extend to ``action`` on ``obj``: platform-level
+    objects and public communities, and in a secret or private community only the reading
+    actions (:data:`GRANT_READ_ACTIONS`) under an active grant."""
     if obj is None:
         return True
     community = community_of(obj)
-    if community is None:
+    if community is None or community.visibility == Visibility.PUBLIC:
         return True
-    return community.visibility == Visibility.PUBLIC or community.id in granted_community_ids(user)
+    return action in GRANT_READ_ACTIONS and community.id in granted_community_ids(user)
 
 
 def _real_user(user) -> User | None:
@@ -279,7 +297,7 @@ def _oversee(_user, _community):
 @rule(Community, "administer")
 def _administer(_user, _community):
     """Act with platform powers inside a community (outrank its owners when sanctioning): admins
-    in public communities and, in a secret or private one, under an active grant."""
+    in public communities only; an access grant to a secret or private one is read-only."""
     return False  # admins pass in can() where they reach the community
 
 

@@ -175,6 +175,81 @@ def test_with_a_grant_the_admin_reads_everything_and_finds_it(client, login_as, 
     assert client.get(f"/post/{world['private_post'].id}").status_code == 404
 
 
+def test_a_grant_cannot_be_turned_into_a_membership_by_inviting_oneself(world):
+    """The attack of the security review: invite oneself under a grant, end it, accept."""
+    from maillage.communities.community.models import Invitation
+    from maillage.communities.community.operations import invite, membership_of
+
+    admin, secret = world["admin"], world["secret"]
+    given = grant(world, hours=1)
+    with pytest.raises(NotAllowed, match="pas le droit"):
+        invite(secret, admin, admin.email, role="facilitator")
+    db.session.rollback()
+    end_access(admin, given)
+    db.session.commit()
+    forget_grants(admin)
+    # No invitation was written: nothing for the administrator to accept afterwards.
+    assert not db.session.scalar(select(func.count(Invitation.id)))
+    assert membership_of(secret, admin) is None
+    assert not can(admin, "read", secret)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "post",
+        "comment",
+        "react",
+        "manage",
+        "invite",
+        "approve_requests",
+        "manage_members",
+        "transfer_ownership",
+        "ban",
+        "mute",
+        "moderate",
+        "animate",
+        "administer",
+        "view_audit",
+        "join",
+        "request_join",
+    ],
+)
+def test_a_grant_is_read_only(world, action):
+    grant(world)
+    admin = world["admin"]
+    assert can(admin, "read", world["secret"])
+    assert can(admin, "view", world["post"])
+    assert not can(admin, action, world["secret"])
+    for other in ("edit", "hide", "lock", "delete", "comment", "react"):
+        assert not can(admin, other, world["post"])
+    for item, writes in (("topic", "reply"), ("document", "edit"), ("page", "edit")):
+        assert can(admin, "view", world[item])
+        assert not can(admin, writes, world[item])
+    assert can(admin, "see_results", world["poll"])
+    assert not can(admin, "vote", world["poll"])
+
+
+def test_under_a_grant_the_settings_stay_closed_to_the_admin(login_as, world):
+    grant(world)
+    client = login_as(world["admin"])
+    url = f"/c/{world['secret'].slug}/settings"
+    assert client.get(url).status_code == 403
+    answer = client.post(
+        url,
+        data={
+            "csrf_token": csrf(client),
+            "name": "Cellule de crise",
+            "description": "",
+            "visibility": "public",
+            "join_policy": "open",
+        },
+    )
+    assert answer.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(type(world["secret"]), world["secret"].id).visibility == "secret"
+
+
 def test_the_admin_listing_shows_secret_communities_without_content(login_as, world):
     client = login_as(world["admin"])
     listing = client.get("/admin/communities")
