@@ -563,7 +563,14 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
-    record(actor, "community.invite", community, community=community, email=email, role=role)
+    record(
+        actor,
+        "community.invite",
+        community,
+        community=community,
+        invitation=invitation.id,
+        role=role,
+    )
     url = f"{current_app.config['BASE_URL']}/invitations/{token}"
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("Invitation à rejoindre « %(name)s »", name=community.name)
@@ -711,6 +718,5 @@ def revoke_invitation(invitation: Invitation, actor: User) -> Invitation:
         community,
         community=community,
         invitation=invitation.id,
-        email=invitation.email,
     )
     return invitation

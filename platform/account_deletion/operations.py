@@ -235,6 +235,10 @@ def execute(user_id: int, now: dt.datetime | None = None) -> bool:
         record(None, "account.inactive_deletion_cancelled", user)
         db.session.commit()
         return False
+    if _export_in_progress(user):
+        # The archive being built would be written after the erasure (or its file left
+        # behind): wait for it; the hourly pass queues the deletion again.
+        return False
     try:
         check_deletable(user, execution=True)
     except DeletionRefused as refusal:

@@ -45,6 +45,8 @@ class ExportRequest(db.Model):
     status: Mapped[str] = mapped_column(String(10), default=ExportStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: While ``ready``, when the archive goes; while ``building``, when the worker's build lease
+    #: ends (another worker may then take the export over).
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: The ZIP file in the storage (platform/storage.py) while ``ready``.
     archive_key: Mapped[str | None] = mapped_column(String(64))

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from maillage.communities.users.models import User
 from maillage.platform import mail
@@ -28,7 +28,7 @@ from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
 from maillage.platform.outbox.operations import enqueue
 from maillage.platform.personal_data.archive import write_archive
-from maillage.platform.personal_data.models import IN_PROGRESS, ExportRequest, ExportStatus
+from maillage.platform.personal_data.models import ExportRequest, ExportStatus
 from maillage.platform.personal_data.queries import export_in_progress, token_hash
 from maillage.platform.storage import get_storage
 
@@ -61,42 +61,109 @@ def request_export(user: User) -> ExportRequest:
     return export
 
 
-def _claim(export_id: int) -> ExportRequest | None:
-    """Mark the export ``building`` (again, when a worker died while building it)."""
+#: How long a worker may build one archive before another may take the export over (the outbox
+#: lease is shorter: a long build outlives it, and the retried item must not build it twice).
+BUILD_LEASE = dt.timedelta(hours=1)
+
+
+class ExportBeingBuilt(Exception):
+    """Another worker holds the export's build lease: the outbox retries the item later."""
+
+
+def _claim(export_id: int, now: dt.datetime) -> dt.datetime | None:
+    """Take the build lease of a ``pending`` export, or of a ``building`` one whose lease ended
+    (its worker died); commits.  Returns the lease's end, the proof of ownership the final
+    update checks, or None when the export is not to be built by us (already done, failed, gone,
+    or being built by another worker: then :class:`ExportBeingBuilt` is raised)."""
+    lease = now + BUILD_LEASE
+    claimable = or_(
+        ExportRequest.status == ExportStatus.PENDING,
+        and_(
+            ExportRequest.status == ExportStatus.BUILDING,
+            or_(ExportRequest.expires_at.is_(None), ExportRequest.expires_at <= now),
+        ),
+    )
     claimed = db.session.execute(
         update(ExportRequest)
-        .where(ExportRequest.id == export_id, ExportRequest.status.in_(IN_PROGRESS))
-        .values(status=ExportStatus.BUILDING)
+        .where(ExportRequest.id == export_id, claimable)
+        .values(status=ExportStatus.BUILDING, expires_at=lease)
     ).rowcount
+    status = (
+        None
+        if claimed
+        else db.session.scalar(select(ExportRequest.status).where(ExportRequest.id == export_id))
+    )
     db.session.commit()
-    return db.session.get(ExportRequest, export_id) if claimed else None
+    if claimed:
+        return lease
+    if status == ExportStatus.BUILDING:
+        raise ExportBeingBuilt(f"export {export_id} is being built by another worker")
+    return None
 
 
 def build_export(export_id: int, now: dt.datetime | None = None) -> bool:
     """Build, store and announce the archive; idempotent (a done export is left alone).
 
-    A failure marks the export ``failed`` (the person may ask again) instead of retrying for
-    ever: an export that never ends would also block the account's deletion.
+    While an export is ``building``, ``expires_at`` is the end of its build lease: only the
+    worker holding it may mark the export ready, so a second run (the outbox item retried while
+    the first still builds) neither builds it again nor replaces the token of a link already
+    sent.  A worker that lost its lease, or whose final commit fails, leaves no file behind (the
+    storage removes a stored file whose transaction does not commit).  A failure marks the
+    export ``failed`` (the person may ask again) instead of retrying for ever: an export that
+    never ends would also block the account's deletion.
     """
-    export = _claim(export_id)
-    if export is None:
+    now = now or utcnow()
+    lease = _claim(export_id, now)
+    if lease is None:
         return False
+    export = db.session.get(ExportRequest, export_id)
     try:
         key, size = _store_archive(export.user)
+        return _finish(export_id, lease, key, size, now)
     except Exception as exc:
-        db.session.rollback()
+        db.session.rollback()  # the archive stored by this attempt is removed with it
         log.exception("personal data export %s failed", export_id)
-        export = db.session.get(ExportRequest, export_id)
-        export.status, export.error = ExportStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+        db.session.execute(
+            _owned(export_id, lease).values(
+                status=ExportStatus.FAILED,
+                expires_at=None,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+        )
         db.session.commit()
         return False
-    now = now or utcnow()
+
+
+def _owned(export_id: int, lease: dt.datetime):
+    """An update of the export, only while this worker still holds its build lease."""
+    return update(ExportRequest).where(
+        ExportRequest.id == export_id,
+        ExportRequest.status == ExportStatus.BUILDING,
+        ExportRequest.expires_at == lease,
+    )
+
+
+def _finish(export_id: int, lease: dt.datetime, key: str, size: int, now: dt.datetime) -> bool:
+    """Mark the export ready and announce it, if the lease is still ours; commits."""
     token = secrets.token_urlsafe(32)
     days = current_app.config["PERSONAL_DATA_EXPORT_DAYS"]
-    export.status, export.ready_at = ExportStatus.READY, now
-    export.expires_at = now + dt.timedelta(days=days)
-    export.archive_key, export.archive_size = key, size
-    export.token_hash = token_hash(token)
+    done = db.session.execute(
+        _owned(export_id, lease)
+        .values(
+            status=ExportStatus.READY,
+            ready_at=now,
+            expires_at=now + dt.timedelta(days=days),
+            archive_key=key,
+            archive_size=size,
+            token_hash=token_hash(token),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:  # taken over, or the account was deleted meanwhile: drop our archive
+        db.session.rollback()
+        return False
+    export = db.session.get(ExportRequest, export_id)
+    db.session.refresh(export)
     _announce(export, DOWNLOAD_PATH + token, now)
     db.session.commit()
     return True

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, or_, select
 
 from maillage.communities.users.models import User
+from maillage.platform.db import utcnow
 from maillage.platform.extensions import db
-from maillage.platform.personal_data.models import IN_PROGRESS, ExportRequest
+from maillage.platform.personal_data.models import ExportRequest, ExportStatus
 
 RECENT = 5
 
@@ -17,13 +19,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def export_in_progress(user: User) -> bool:
-    """Whether an archive of ``user`` is asked or being built (account deletion waits for it)."""
+def export_in_progress(user: User, now: dt.datetime | None = None) -> bool:
+    """Whether an archive of ``user`` is asked or being built (account deletion waits for it).
+
+    A build whose lease ended (its worker died) no longer counts: the outbox item retried takes
+    it over, and the deletion, if it goes first, removes the export so the late worker's archive
+    is dropped."""
+    now = now or utcnow()
+    building = and_(ExportRequest.status == ExportStatus.BUILDING, ExportRequest.expires_at > now)
     return bool(
         db.session.scalar(
             select(
                 exists().where(
-                    ExportRequest.user_id == user.id, ExportRequest.status.in_(IN_PROGRESS)
+                    ExportRequest.user_id == user.id,
+                    or_(ExportRequest.status == ExportStatus.PENDING, building),
                 )
             )
         )

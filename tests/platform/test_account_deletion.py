@@ -189,6 +189,49 @@ def test_execution_leaves_nothing_that_names_the_person(client, person, outbox_m
     assert db.session.get(User, user.id).username == user.username
 
 
+def test_execution_leaves_no_name_nor_address_in_others_notices_and_the_audit_log(
+    person, create_community
+):
+    """Notices other people received (a join request names the requester in its title) and
+    audit entries (an invitation recorded the invited address) no longer hold the person's
+    e-mail, username or display name once the account is deleted."""
+    from maillage.communities.community.operations import invite, request_to_join, revoke_invitation
+    from maillage.platform.audit.models import AuditEntry
+    from maillage.platform.audit.operations import record
+    from maillage.platform.notifications.models import Notification
+
+    alice, bob, _community, _post = person
+    network = create_community("Réseau", owner=bob, join_policy="request", slug="reseau")
+    request_to_join(network, alice, "Bonjour")
+    invitation, _token = invite(network, bob, "alice@example.gouv.fr")
+    revoke_invitation(invitation, bob)
+    club = create_community("Club", owner=bob, slug="club")
+    invite(club, bob, "Alice@Example.gouv.fr")
+    # An entry written before invitations were recorded by id: the address in its data.
+    record(bob, "community.invite", network, community=network, email="alice@example.gouv.fr")
+    record(bob, "community.member_note", network, who="Alice Martin", role="member")
+    db.session.commit()
+    notice = db.session.scalar(select(Notification).where(Notification.reason == "join_request"))
+    assert "Alice Martin demande à rejoindre" in notice.title
+    old = ("alice@example.gouv.fr", "alice", "Alice Martin")
+
+    user = _execute(alice, "keep_content")
+    assert user.deleted_at is not None
+    titles = db.session.scalars(select(Notification.title)).all()
+    assert titles
+    for title in titles:
+        assert not any(value.lower() in title.lower() for value in old), title
+    assert db.session.get(Notification, notice.id).title.startswith(
+        "Ancien membre demande à rejoindre"
+    )
+    entries = db.session.scalars(select(AuditEntry)).all()
+    for entry in entries:
+        data = repr(entry.data).lower()
+        assert not any(value.lower() in data for value in old), (entry.action, entry.data)
+    note = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "community.member_note"))
+    assert note.data["role"] == "member"  # codes stay
+
+
 def test_becoming_last_owner_postpones_the_deletion(person, outbox_mail):
     from maillage.communities.community.models import Membership
     from maillage.platform.account_deletion import operations

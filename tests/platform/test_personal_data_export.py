@@ -225,6 +225,94 @@ def test_the_link_expires_and_the_archive_is_removed(app, client, login_as, alic
     assert "expiré" in response.get_data(as_text=True)
 
 
+def _new_files(before: set[str]) -> set[str]:
+    return set(get_storage().keys()) - before
+
+
+def test_running_the_build_twice_keeps_one_archive_and_the_first_link(client, login_as, alice):
+    login_as(alice)
+    _ask(client)
+    export = db.session.scalar(select(ExportRequest))
+    assert export.status == ExportStatus.PENDING
+    before = set(get_storage().keys())
+    assert operations.build_export(export.id)
+    url = _link(alice)
+    assert not operations.build_export(export.id)  # the outbox item run again: nothing to do
+    assert len(_new_files(before)) == 1
+    assert _link(alice) == url
+    _archive(client, alice)
+
+
+def test_a_build_in_progress_is_not_built_twice_and_a_dead_one_is_taken_over(
+    client, login_as, alice
+):
+    from maillage.platform.outbox.models import OutboxItem
+
+    login_as(alice)
+    _ask(client)
+    export_id = db.session.scalar(select(ExportRequest.id))
+    before = set(get_storage().keys())
+    started = utcnow()
+    first_lease = operations._claim(export_id, started)  # a first worker, still building
+    # Its outbox lease (5 minutes) ended: the item runs again, and waits instead of building.
+    with pytest.raises(operations.ExportBeingBuilt):
+        operations.build_export(export_id, now=started + dt.timedelta(minutes=6))
+    process_pending()
+    item = db.session.scalar(select(OutboxItem).where(OutboxItem.kind == operations.KIND))
+    assert (item.status, item.attempts) == ("pending", 1)
+    assert db.session.get(ExportRequest, export_id).token_hash is None
+    assert not _new_files(before)
+    assert export_in_progress(alice)
+
+    # The first worker died: once its build lease ended, the retried item builds the export.
+    assert not export_in_progress(alice, now=started + operations.BUILD_LEASE)
+    assert operations.build_export(export_id, now=started + operations.BUILD_LEASE)
+    url = _link(alice)
+    built = _new_files(before)
+    assert len(built) == 1
+    # The first worker comes back late: it may not mark the export, its archive is dropped.
+    key, size = operations._store_archive(db.session.get(ExportRequest, export_id).user)
+    assert not operations._finish(export_id, first_lease, key, size, utcnow())
+    assert _new_files(before) == built
+    assert not get_storage().exists(key)
+    assert _link(alice) == url
+    _archive(client, alice)
+
+
+def test_an_archive_finished_after_the_account_deletion_is_dropped(client, login_as, alice):
+    login_as(alice)
+    _ask(client)
+    export_id = db.session.scalar(select(ExportRequest.id))
+    before = set(get_storage().keys())
+    lease = operations._claim(export_id, utcnow())
+    key, size = operations._store_archive(alice)
+    # Meanwhile (its build lease over), the account deletion erased the export.
+    db.session.rollback()
+    HOLDERS[ExportRequest].erase(alice, Erasure.KEEP_CONTENT)
+    db.session.commit()
+    assert not get_storage().exists(key)
+    assert not _new_files(before)
+    key, size = operations._store_archive(alice)
+    assert not operations._finish(export_id, lease, key, size, utcnow())
+    assert not _new_files(before)
+
+
+def test_account_deletion_waits_for_the_export_being_built(client, login_as, alice):
+    from maillage.platform.account_deletion import operations as deletion
+
+    deletion.request_deletion(alice, requested_by=alice)
+    db.session.commit()
+    login_as(alice)
+    _ask(client)  # during the cooling-off period
+    export_id = db.session.scalar(select(ExportRequest.id))
+    due = alice.deletion_due_at + dt.timedelta(minutes=1)
+    assert deletion.execute(alice.id, due) is False  # the export is pending: wait
+    assert db.session.get(ExportRequest, export_id) is not None
+    assert operations.build_export(export_id)
+    assert deletion.execute(alice.id, due) is True
+    assert db.session.get(ExportRequest, export_id) is None
+
+
 def test_nobody_else_can_download(client, login_as, alice, create_user):
     login_as(alice)
     _ask(client)
