@@ -112,10 +112,11 @@ def _dormant_tuples(people) -> list[tuple]:
     ]
 
 
-def most_read_rows(community: Community | None, now: dt.datetime | None = None) -> list[tuple]:
+def most_read_rows(community: Community | None, now=None, viewer=None) -> list[tuple]:
+    """Platform-wide, only the content ``viewer`` may read (see :func:`queries.most_read`)."""
     end = today(now) + dt.timedelta(days=1)
     start = end - dt.timedelta(days=MOST_READ_DAYS)
-    return queries.most_read(community, start, end, limit=20)
+    return queries.most_read(community, start, end, limit=20, viewer=viewer)
 
 
 def trend_rows(community, unit: str, now=None) -> list[tuple]:
@@ -131,15 +132,17 @@ def trend_rows(community, unit: str, now=None) -> list[tuple]:
     ]
 
 
-def table_rows(name: str, community, now=None, dormant_days=reports.DORMANT_DAYS_DEFAULT):
-    """The rows of the CSV table ``name`` (a key of :data:`TABLES`)."""
+def table_rows(
+    name: str, community, now=None, dormant_days=reports.DORMANT_DAYS_DEFAULT, viewer=None
+):
+    """The rows of the CSV table ``name`` (a key of :data:`TABLES`) as ``viewer`` may see them."""
     builders = {
         "summary": lambda: summary_rows(community, now),
         "contributions": lambda: contribution_rows(community, now),
         "organisations": lambda: organisation_rows(community),
         "kinds": lambda: kind_rows(community),
         "dormant": lambda: dormant_rows(community, dormant_days, now),
-        "most-read": lambda: most_read_rows(community, now),
+        "most-read": lambda: most_read_rows(community, now, viewer),
         "trend-week": lambda: trend_rows(community, WEEK, now),
         "trend-month": lambda: trend_rows(community, MONTH, now),
     }
@@ -169,8 +172,12 @@ def _trend_charts(key: str, rows: list[tuple], unit_label) -> list:
     ]  # fmt: skip
 
 
-def dashboard(community: Community | None, now=None, dormant_days=reports.DORMANT_DAYS_DEFAULT):
-    """Everything the page shows."""
+def dashboard(
+    community: Community | None, now=None, dormant_days=reports.DORMANT_DAYS_DEFAULT, viewer=None
+):
+    """Everything the page shows to ``viewer``.  Platform-wide, the numbers count every
+    community, secret ones included, but content is named only where ``viewer`` may read it;
+    no table names a community or lists a community's members."""
     organisations = reports.organisations(community)
     dormant_total, dormant = reports.dormant_members(community, dormant_days, now, DORMANT_SHOWN)
     weeks = trend_rows(community, WEEK, now)
@@ -186,7 +193,7 @@ def dashboard(community: Community | None, now=None, dormant_days=reports.DORMAN
         "dormant_total": dormant_total,
         "dormant": _dormant_tuples(dormant),
         "dormant_days": dormant_days,
-        "most_read": most_read_rows(community, now),
+        "most_read": most_read_rows(community, now, viewer),
         "most_read_days": MOST_READ_DAYS,
         "weeks": weeks,
         "months": months,

@@ -66,6 +66,20 @@ def _scope(statement, community: Community | None):
     return statement.where(ActivityEvent.community_id == community.id)
 
 
+def _readable_scope(statement, community: Community | None, viewer: User | None):
+    """Like :func:`_scope`, but platform-wide only the activity of platform objects and of the
+    communities whose content ``viewer`` may read (public ones, memberships, running grants): what
+    names content — titles, links — never shows a private or secret community's to others."""
+    if community is not None:
+        return _scope(statement, community)
+    from maillage.communities.permissions import readable_community_ids_clause
+
+    readable = select(Community.id).where(readable_community_ids_clause(viewer))
+    return statement.where(
+        ActivityEvent.community_id.is_(None) | ActivityEvent.community_id.in_(readable)
+    )
+
+
 def _member_filter(statement, community: Community | None):
     """Only people who are (still) members of ``community``; everyone on the platform-wide view."""
     if community is None:
@@ -123,12 +137,18 @@ def active_organisations(community: Community | None, start: Bound, end: Bound) 
 
 
 def most_read(
-    community: Community | None, start: Bound, end: Bound, limit: int = 10
+    community: Community | None,
+    start: Bound,
+    end: Bound,
+    limit: int = 10,
+    viewer: User | None = None,
 ) -> list[tuple[str, str, int]]:
     """The most viewed pieces of content: ``(title, url, views)``, most views first.
 
     One aggregation, then one query per kind of object to get titles and links (through the
     search kinds registry, which every content module fills); deleted objects are skipped.
+    Platform-wide (``community=None``), only content ``viewer`` may read is listed — public
+    communities' alone without a viewer: an administrator is no member of a secret community.
     """
     views = func.count(ActivityEvent.id).label("views")
     statement = (
@@ -142,7 +162,7 @@ def most_read(
         .order_by(views.desc(), ActivityEvent.object_type, ActivityEvent.object_id)
         .limit(limit * 2)  # room for deleted objects
     )
-    rows = db.session.execute(_scope(statement, community)).all()
+    rows = db.session.execute(_readable_scope(statement, community, viewer)).all()
     described = describe_objects((row.object_type, row.object_id) for row in rows)
     result = [
         (*described[(row.object_type, row.object_id)], row.views)

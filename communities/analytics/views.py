@@ -52,7 +52,7 @@ def _page(community, page_title: str, csv_endpoint: str, csv_args: dict):
         "analytics/dashboard.html",
         community=community,
         page_title=page_title,
-        data=dashboard(community, dormant_days=days),
+        data=dashboard(community, dormant_days=days, viewer=current_viewer()),
         today=today(),
         dormant_choices=DORMANT_DAYS_CHOICES,
         csv_endpoint=csv_endpoint,
@@ -64,7 +64,7 @@ def _csv(community, table: str, prefix: str):
     if table not in TABLES:
         abort(404)
     filename_part, header = TABLES[table]
-    rows = table_rows(table, community, dormant_days=dormant_days())
+    rows = table_rows(table, community, dormant_days=dormant_days(), viewer=current_viewer())
     filename = f"{prefix}-{filename_part}-{today().isoformat()}.csv"
     return csv_response(filename, [str(label) for label in header], rows)
 

@@ -170,6 +170,42 @@ def test_most_read_shows_in_the_page(client, login_as, people, create_post):
     assert f"Guide des bonnes pratiques,/post/{post.id},2" in text
 
 
+def test_platform_most_read_names_only_content_the_admin_may_read(
+    client, login_as, people, create_post, create_community
+):
+    """Security review: the platform page and CSV listed a secret community's post titles."""
+    from maillage.communities.oversight.operations import request_access
+    from maillage.platform.extensions import db
+
+    private = create_community(
+        owner=people["owner"], members=[people["member"]], visibility="private"
+    )
+    posts = {
+        "public": create_post(people["public"], people["owner"], title="Guide public"),
+        "secret": create_post(people["secret"], people["owner"], title="Plan de crise secret"),
+        "private": create_post(private, people["owner"], title="Compte rendu réservé"),
+    }
+    login_as(people["member"])
+    for post in posts.values():
+        assert client.get(f"/post/{post.id}").status_code == 200
+    admin = login_as(people["admin"])
+    html = admin.get("/admin/analytics").get_data(as_text=True)
+    text = admin.get("/admin/analytics/most-read.csv").data.decode()
+    assert "Guide public" in html
+    assert f"Guide public,/post/{posts['public'].id},1" in text
+    for hidden in ("secret", "private"):
+        assert posts[hidden].title not in html
+        assert posts[hidden].title not in text
+        assert f"/post/{posts[hidden].id}" not in html + text
+    assert people["secret"].name not in html  # nor the secret community's name
+    # an access grant opens the secret community's titles to that administrator
+    request_access(people["admin"], people["secret"], "moderation", "Signalement n° 7 à voir", 1)
+    db.session.commit()
+    text = admin.get("/admin/analytics/most-read.csv").data.decode()
+    assert f"Plan de crise secret,/post/{posts['secret'].id},1" in text
+    assert "Compte rendu réservé" not in text
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
