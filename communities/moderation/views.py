@@ -146,6 +146,8 @@ def admin_queue():
         item.sealed = not can(current_user, "read", communities[item.community_id])
         if item.sealed:
             item.obj, item.reports = None, []
+        # Readable under an access grant, which is read-only: the community's moderators decide.
+        item.read_only = not can(current_user, "moderate", communities[item.community_id])
     return render_template(
         "moderation/queue.html", community=None, queue=page, communities=communities
     )

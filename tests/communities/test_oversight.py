@@ -440,6 +440,10 @@ def test_the_platform_queue_shows_only_that_a_secret_report_exists(client, login
     grant(world)
     html = client.get("/admin/moderation").get_data(as_text=True)
     assert "Plan de continuité" in html
+    # read-only: no decision offered, the community's moderators decide
+    assert "lecture seule" in html
+    assert f"/c/{world['secret'].slug}/moderation" not in html
+    assert client.get(f"/c/{world['secret'].slug}/moderation").status_code == 403
 
 
 def test_a_grant_does_not_make_the_community_federate(client, world):
