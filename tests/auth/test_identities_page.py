@@ -211,6 +211,8 @@ def test_a_session_through_a_provider_names_it(client, login_as, configured):
 
 @pytest.mark.browser
 def test_the_identities_page_in_a_browser(page, live_server, create_user):
+    from playwright.sync_api import expect
+
     from tests.conftest import axe_violations, browser_sign_in
 
     user = create_user("dominique")
@@ -220,5 +222,8 @@ def test_the_identities_page_in_a_browser(page, live_server, create_user):
     assert page.locator("h1").count() == 1
     assert axe_violations(page) == []
     page.get_by_role("button", name="Retirer ancien").click()
+    expect(page.locator("h1")).to_be_focused()  # the confirmation step names what will be lost
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Délier").click()
     assert "n'est plus liée à votre compte" in page.content()
     assert axe_violations(page) == []
