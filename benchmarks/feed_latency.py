@@ -24,6 +24,7 @@ from sqlalchemy import insert, text
 
 from maillage.platform.app import create_app
 from maillage.platform.extensions import db
+from maillage.platform.firstrun.operations import mark_setup_done
 
 ROOT = Path(__file__).resolve().parent
 
@@ -207,6 +208,8 @@ def main() -> None:
     with app.app_context():
         started = time.perf_counter()
         generate(app, counts, rng)
+        mark_setup_done()  # a generated instance needs no first-run setup
+        db.session.commit()
         print(
             f"database: {db.engine.dialect.name}; generated {counts} "
             f"in {time.perf_counter() - started:.1f} s"

@@ -19,6 +19,16 @@ def current_viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
 
 
+def require_admin():
+    """The signed-in platform administrator, or a 403 (asked through the permission policy)."""
+    from maillage.communities.permissions import can
+
+    viewer = current_viewer()
+    if not can(viewer, "admin"):
+        abort(403)
+    return viewer
+
+
 def is_htmx() -> bool:
     """Whether HTMX sent the request (the view answers with a fragment)."""
     return request.headers.get("HX-Request") == "true"

@@ -156,12 +156,7 @@ def pending_requests(
 
 
 def pending_request_count(community: Community) -> int:
-    return db.session.scalar(
-        select(func.count()).where(
-            JoinRequest.community_id == community.id,
-            JoinRequest.status == RequestStatus.PENDING,
-        )
-    )
+    return pending_request_counts([community.id]).get(community.id, 0)
 
 
 def request_deciders(community: Community) -> list[User]:

@@ -26,7 +26,12 @@ from maillage.communities.permissions import can
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
 from maillage.platform.storage import UnknownKey, get_storage
-from maillage.platform.views_util import confirmation_page, current_viewer, page_number
+from maillage.platform.views_util import (
+    confirmation_page,
+    current_viewer,
+    page_number,
+    require_admin,
+)
 
 
 @blueprint.context_processor
@@ -38,15 +43,8 @@ def _labels() -> dict:
     }
 
 
-def _admin():
-    viewer = current_viewer()
-    if not can(viewer, "admin"):
-        abort(403)
-    return viewer
-
-
 def _organisation(organisation_id: int, action: str = "manage") -> tuple[Organisation, object]:
-    viewer = _admin()
+    viewer = require_admin()
     organisation = queries.organisation_by_id(organisation_id)
     if organisation is None:
         abort(404)
@@ -64,7 +62,7 @@ def _back(organisation: Organisation | None = None):
 @blueprint.route("/admin/organisations")
 @login_required
 def admin_list():
-    _admin()
+    require_admin()
     filters = FilterForm(request.args)
     filters.validate()
     values = {name: (filters[name].data or "") for name in ("q", "kind", "status", "members")}
@@ -114,7 +112,7 @@ def _save(form: OrganisationForm, organisation: Organisation | None, viewer) -> 
 @blueprint.route("/admin/organisations/new", methods=["GET", "POST"])
 @login_required
 def admin_create():
-    viewer = _admin()
+    viewer = require_admin()
     form = OrganisationForm()
     form.parent.load(queries.all_organisations())
     if form.validate_on_submit() and (organisation := _save(form, None, viewer)):

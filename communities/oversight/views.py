@@ -22,6 +22,7 @@ from maillage.platform.views_util import (
     flash_operation_errors,
     get_or_404,
     page_number,
+    require_admin,
     safe_next_url,
 )
 
@@ -54,8 +55,7 @@ def _overseen(community_id: int) -> Community:
 @blueprint.route("/admin/communities")
 @login_required
 def admin_communities():
-    if not can(current_viewer(), "admin"):
-        abort(403)
+    require_admin()
     q = request.args.get("q", "")[:120]
     listing = queries.all_communities(q, page_number())
     return render_template("oversight/communities.html", listing=listing, q=q)

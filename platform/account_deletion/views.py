@@ -13,12 +13,11 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
 from maillage.auth.passwords import verify_password
 from maillage.auth.session import end_session
-from maillage.communities.permissions import can
 from maillage.communities.users.models import User
 from maillage.platform.account_deletion import operations
 from maillage.platform.account_deletion.blueprint import blueprint
@@ -29,7 +28,7 @@ from maillage.platform.account_deletion.forms import (
 )
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
-from maillage.platform.views_util import confirmation_page, current_viewer
+from maillage.platform.views_util import confirmation_page, current_viewer, require_admin
 
 #: How recent an SSO sign-in must be to count as re-authentication.
 REAUTH_WINDOW = dt.timedelta(minutes=5)
@@ -129,12 +128,6 @@ def cancel():
 # -- administrators ----------------------------------------------------------------------------
 
 
-def _require_admin() -> User:
-    if not can(current_user, "admin"):
-        abort(403)
-    return current_viewer()
-
-
 def _person(user_id: int) -> User:
     person = db.session.get(User, user_id)
     if person is None or not person.local or person.deleted_at is not None:
@@ -145,7 +138,7 @@ def _person(user_id: int) -> User:
 @blueprint.route("/admin/account-deletions")
 @login_required
 def admin_list():
-    _require_admin()
+    require_admin()
     pending = db.session.scalars(
         select(User)
         .where(User.deletion_due_at.isnot(None), User.deleted_at.is_(None))
@@ -157,7 +150,7 @@ def admin_list():
 @blueprint.route("/admin/people/<int:user_id>/delete", methods=["POST"])
 @login_required
 def admin_request(user_id: int):
-    admin = _require_admin()
+    admin = require_admin()
     person = _person(user_id)
     form = AdminDeleteForm()
     if not form.validate_on_submit():
@@ -190,7 +183,7 @@ def admin_request(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/delete/cancel", methods=["POST"])
 @login_required
 def admin_cancel(user_id: int):
-    admin = _require_admin()
+    admin = require_admin()
     person = _person(user_id)
     try:
         operations.cancel_deletion(person, admin)

@@ -3,15 +3,14 @@ administrator's next steps once it is done."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.routing import BuildError
 
 from maillage.auth.passwords import MIN_LENGTH
 from maillage.auth.session import start_session
-from maillage.communities.permissions import can
 from maillage.platform.admin.sections import admin_sections, register_admin_section
 from maillage.platform.extensions import db
 from maillage.platform.firstrun.blueprint import blueprint
@@ -23,7 +22,7 @@ from maillage.platform.firstrun.operations import (
     set_up_with_link,
 )
 from maillage.platform.firstrun.queries import setup_done
-from maillage.platform.views_util import flash_operation_errors
+from maillage.platform.views_util import flash_operation_errors, require_admin
 
 register_admin_section(
     "first-steps",
@@ -123,8 +122,7 @@ def setup(token: str):
 @login_required
 def next_steps():
     """The administration home, headed by what remains to do after installation."""
-    if not can(current_user, "admin"):
-        abort(403)
+    require_admin()
     steps = [(title, text, _first_url(endpoints)) for title, text, endpoints in NEXT_STEPS]
     sections = [(s, url) for s, url in admin_sections() if s.key != "first-steps"]
     return render_template("firstrun/next_steps.html", steps=steps, sections=sections)

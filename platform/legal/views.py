@@ -7,14 +7,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from maillage.communities.permissions import can
 from maillage.platform.extensions import db
 from maillage.platform.legal import operations, queries
 from maillage.platform.legal.blueprint import blueprint
 from maillage.platform.legal.defaults import default_source, legal_settings, missing_settings
 from maillage.platform.legal.forms import PageForm, StatementForm
 from maillage.platform.legal.sitemap import site_map
-from maillage.platform.views_util import current_viewer, flash_operation_errors
+from maillage.platform.views_util import current_viewer, flash_operation_errors, require_admin
 
 
 @blueprint.app_template_global()
@@ -54,15 +53,10 @@ def page(slug: str):
 # -- administration ----------------------------------------------------------------------------
 
 
-def _require_admin():
-    if not can(current_viewer(), "admin"):
-        abort(403)
-
-
 @blueprint.get("/admin/pages-legales")
 @login_required
 def admin():
-    _require_admin()
+    require_admin()
     return render_template(
         "legal/admin/index.html",
         pages=queries.PAGES,
@@ -78,7 +72,7 @@ def admin():
 @blueprint.route("/admin/pages-legales/<slug>", methods=["GET", "POST"])
 @login_required
 def admin_edit(slug: str):
-    _require_admin()
+    require_admin()
     if slug not in queries.EDITABLE:
         abort(404)
     stored = queries.stored_page(slug)
@@ -101,7 +95,7 @@ def admin_edit(slug: str):
 @blueprint.route("/admin/pages-legales/accessibilite/etat", methods=["GET", "POST"])
 @login_required
 def admin_statement():
-    _require_admin()
+    require_admin()
     statement = queries.statement()
     form = StatementForm(obj=statement)
     if form.validate_on_submit():

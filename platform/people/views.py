@@ -13,7 +13,6 @@ from flask_login import login_required
 
 from maillage.auth.providers.registry import providers
 from maillage.communities.community import labels
-from maillage.communities.permissions import can
 from maillage.communities.users.models import User
 from maillage.platform.errors import OperationError
 from maillage.platform.extensions import db
@@ -28,16 +27,15 @@ from maillage.platform.people.forms import (
     ReasonForm,
     RoleForm,
 )
-from maillage.platform.views_util import confirmation_page, current_viewer, page_number
+from maillage.platform.views_util import (
+    confirmation_page,
+    current_viewer,
+    flash_operation_errors,
+    page_number,
+    require_admin,
+)
 
 DELETION_ENDPOINT = "account_deletion.admin_request"
-
-
-def _require_admin() -> User:
-    viewer = current_viewer()
-    if not can(viewer, "admin"):
-        abort(403)
-    return viewer
 
 
 def _person(user_id: int) -> User:
@@ -66,7 +64,7 @@ def person_status(user: User) -> str:
 @blueprint.route("/admin/people")
 @login_required
 def index():
-    _require_admin()
+    require_admin()
     form = PeopleFilterForm(formdata=request.args)
     titles = _provider_titles()
     form.load(queries.organisation_choices(), list(titles.items()))
@@ -121,20 +119,14 @@ def _render_person(user: User, status: int = 200, **forms):
 @blueprint.route("/admin/people/<int:user_id>")
 @login_required
 def show(user_id: int):
-    _require_admin()
+    require_admin()
     return _render_person(_person(user_id))
 
 
 def _run(user: User, action, success: str):
     """Run an operation, commit, flash; an operation's refusal is flashed instead."""
-    try:
+    with flash_operation_errors():
         action()
-    except OperationError as exc:
-        db.session.rollback()
-        if exc.status == 403:
-            abort(403)
-        flash(str(exc), "error")
-    else:
         db.session.commit()
         flash(success, "success")
     return redirect(url_for(".show", user_id=user.id))
@@ -143,7 +135,7 @@ def _run(user: User, action, success: str):
 @blueprint.route("/admin/people/<int:user_id>/suspend", methods=["POST"])
 @login_required
 def suspend(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     form = ReasonForm(prefix="suspend")
     if not form.validate_on_submit():
@@ -165,7 +157,7 @@ def suspend(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/reactivate", methods=["POST"])
 @login_required
 def reactivate(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -175,7 +167,7 @@ def reactivate(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/sessions/end", methods=["POST"])
 @login_required
 def end_sessions(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -190,7 +182,7 @@ def end_sessions(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/password-reset", methods=["POST"])
 @login_required
 def password_reset(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     form = OptionalReasonForm(prefix="reset")
     if not form.validate_on_submit():
@@ -212,7 +204,7 @@ def password_reset(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/two-factor/remove", methods=["POST"])
 @login_required
 def remove_two_factor(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     form = ReasonForm(prefix="totp")
     if not form.validate_on_submit():
@@ -230,7 +222,7 @@ def remove_two_factor(user_id: int):
 @blueprint.route("/admin/people/<int:user_id>/role", methods=["POST"])
 @login_required
 def set_role(user_id: int):
-    actor = _require_admin()
+    actor = require_admin()
     user = _person(user_id)
     form = RoleForm()
     if not form.validate_on_submit() or form.role.data not in operations.ROLES:
@@ -258,7 +250,7 @@ def set_role(user_id: int):
 def import_people():
     """Upload a file: a dry run shows each line's outcome; « Créer les comptes » re-posts the
     same text (kept in the page) and creates the valid lines."""
-    actor = _require_admin()
+    actor = require_admin()
     form = ImportForm()
     report, data, status = None, "", 200
     if form.validate_on_submit():
