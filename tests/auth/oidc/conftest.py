@@ -30,7 +30,10 @@ from maillage.platform.extensions import db
 NODE_PROJECT = Path(__file__).resolve().parents[2] / "oidc"
 CLIENT_ID = "maillage"
 CLIENT_SECRET = "maillage-test-secret-0123456789-abcdefghijklmnop"
-START_TIMEOUT = 20
+# Node loads oidc-provider and makes its keys in about a second, but a busy 2-core CI machine
+# (two pytest workers plus browsers) once held it past 20 s: a generous bound costs nothing when
+# it starts quickly.
+START_TIMEOUT = 90
 HTTP_TIMEOUT = 15
 
 
