@@ -36,8 +36,19 @@ def init_login(app, login_manager) -> None:
     login_manager.session_protection = "strong"
 
 
-def start_session(user: User, remember: bool = False) -> None:
-    """Log ``user`` in on a fresh session (the old session's data and id are discarded)."""
+def start_session(
+    user: User,
+    remember: bool = False,
+    *,
+    provider: str | None = None,
+    provider_subject: str | None = None,
+    provider_sid: str | None = None,
+) -> None:  # noqa: ARG001 - stored on the session record (sessions workstream)
+    """Log ``user`` in on a fresh session (the old session's data and id are discarded).
+
+    ``provider``/``provider_subject``/``provider_sid``: the identity provider the person signed
+    in through, their identifier there and the OIDC ``sid`` of that sign-in, kept on the
+    server-side session record so a back-channel logout can end it."""
     kept = {key: session[key] for key in ("lang",) if key in session}
     session.clear()
     session.update(kept)

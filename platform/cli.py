@@ -19,15 +19,17 @@ from maillage.platform.extensions import db
 maillage_cli = AppGroup("maillage", help="Administration de Maillage.")
 
 
-def _add_firstrun_commands() -> None:
-    """setup-link, setup and create-organisation (platform/firstrun/cli.py)."""
-    from maillage.platform.firstrun.cli import COMMANDS
+def _add_package_commands() -> None:
+    """Commands that live with their feature: setup-link, setup and create-organisation
+    (platform/firstrun/cli.py), backup and restore (platform/backup/cli.py)."""
+    from maillage.platform.backup.cli import COMMANDS as BACKUP_COMMANDS
+    from maillage.platform.firstrun.cli import COMMANDS as FIRSTRUN_COMMANDS
 
-    for command in COMMANDS:
+    for command in (*FIRSTRUN_COMMANDS, *BACKUP_COMMANDS):
         maillage_cli.add_command(command)
 
 
-_add_firstrun_commands()
+_add_package_commands()
 
 
 @maillage_cli.command("create-admin")

@@ -144,6 +144,28 @@ def defaults(instance_path: Path) -> dict:
         # warned by e-mail this many days before.
         "INACTIVE_ACCOUNT_RETENTION_DAYS": 1095,
         "INACTIVE_ACCOUNT_WARNING_DAYS": 30,
+        # Sessions (auth/sessions): every sign-in is a server-side record that sign-out deletes;
+        # it ends after this many hours whatever happens, or after this many idle minutes.
+        "SESSION_ABSOLUTE_LIFETIME_HOURS": 720,
+        "SESSION_IDLE_TIMEOUT_MINUTES": 1440,
+        # Error paths: seconds a client is told to wait (Retry-After) when the database or the
+        # broker is unreachable; SQLite's busy timeout before a write is retried once.
+        "OUTAGE_RETRY_AFTER": 30,
+        "SQLITE_BUSY_TIMEOUT": 5,
+        # The worker (platform/outbox): lease a claimed item for this many seconds (extended while
+        # it works); /health answers 503 when the worker's heartbeat or the oldest pending outbox
+        # item is older than these many seconds.
+        "OUTBOX_LEASE_SECONDS": 60,
+        "HEALTH_WORKER_MAX_SILENCE": 180,
+        "HEALTH_OUTBOX_MAX_AGE": 900,
+        # LDAP directory sync: what happens to a person the directory no longer finds
+        # ("suspend" the account and end its sessions, or "keep" it).
+        "DIRECTORY_DEPROVISION": "suspend",
+        # Federation: an extra PEM bundle of certificate authorities trusted for outgoing requests
+        # (an administration's own CA), on top of certifi's.
+        "FEDERATION_EXTRA_CA_BUNDLE": "",
+        # Backups (flask maillage backup): where archives go by default.
+        "BACKUP_PATH": str(instance_path / "backups"),
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
     }

@@ -1,0 +1,5 @@
+"""``flask maillage backup`` and ``flask maillage restore``."""
+
+from __future__ import annotations
+
+COMMANDS: list = []
