@@ -40,10 +40,10 @@ def start_session(
     user: User,
     remember: bool = False,
     *,
-    provider: str | None = None,
-    provider_subject: str | None = None,
-    provider_sid: str | None = None,
-) -> None:  # noqa: ARG001 - stored on the session record (sessions workstream)
+    provider: str | None = None,  # noqa: ARG001 - until the session records land
+    provider_subject: str | None = None,  # noqa: ARG001
+    provider_sid: str | None = None,  # noqa: ARG001
+) -> None:
     """Log ``user`` in on a fresh session (the old session's data and id are discarded).
 
     ``provider``/``provider_subject``/``provider_sid``: the identity provider the person signed
