@@ -83,7 +83,12 @@ const PROCONNECT_ACCOUNTS = {
   'mallory-signature': { quirk: 'bad-signature', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
 };
 
-const ACCOUNTS = PROCONNECT ? PROCONNECT_ACCOUNTS : GENERIC_ACCOUNTS;
+// A test that needs other claims (no email_verified, a groups claim…) starts a provider of its
+// own with more accounts: OIDC_TEST_ACCOUNTS, a JSON object login -> claims, added to these.
+const ACCOUNTS = {
+  ...(PROCONNECT ? PROCONNECT_ACCOUNTS : GENERIC_ACCOUNTS),
+  ...JSON.parse(process.env.OIDC_TEST_ACCOUNTS || '{}'),
+};
 for (const [login, account] of Object.entries(ACCOUNTS)) {
   account.sub = `sub-${login}`;
   account.email ??= `${login}@exemple.gouv.fr`;
@@ -98,6 +103,7 @@ const GENERIC_CLAIMS = {
   email: ['email', 'email_verified'],
   profile: ['given_name', 'family_name', 'preferred_username', 'name'],
   organisation: ['siret', 'organisation_name'],
+  groups: ['groups'],
 };
 
 const PROCONNECT_CLAIMS = {
