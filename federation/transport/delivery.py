@@ -9,8 +9,13 @@ afresh) and sends several at once; then:
 - other 4xx (not 408/429) and refused destinations: failed, never retried;
 - 408, 429, 5xx, network errors: retried with exponential backoff and jitter over more than 48 h
   (:data:`MAX_ATTEMPTS`), ``Retry-After`` honoured;
-- per host, :data:`CIRCUIT_THRESHOLD` consecutive failures open a circuit breaker: nothing is
-  sent until ``circuit_open_until``, then one request probes the host (half-open);
+- per host, a circuit breaker (:func:`_count_failure`): :data:`CIRCUIT_THRESHOLD` failures
+  within one :data:`CIRCUIT_WINDOW` open it for a short :data:`CIRCUIT_PAUSE` (a burst of failed
+  requests counts once it has opened: it does not lengthen the pause); then the circuit is
+  half-open: ONE delivery probes the host; a failed probe opens it again for twice the previous
+  pause (capped at :data:`CIRCUIT_MAX`), a success (or any answer but 408/429/5xx) closes it and
+  the backlog goes at once.  The sweeper wakes the host when the pause is over: no need to wait
+  for the peer to send us something;
 - a host failing for ``FEDERATION_DEAD_AFTER_DAYS`` (7) days is dead: nothing new is queued for
   it and a probe is tried once an hour; any success, or a signed activity from it
   (:func:`note_host_alive`), revives it and its backlog is sent at once;
@@ -62,6 +67,8 @@ MAX_RETRY_AFTER = dt.timedelta(hours=24)
 JITTER = 0.2
 MAX_ATTEMPTS = 15
 CIRCUIT_THRESHOLD = 5
+CIRCUIT_WINDOW = dt.timedelta(minutes=1)
+CIRCUIT_PAUSE = dt.timedelta(minutes=1)
 CIRCUIT_MAX = dt.timedelta(hours=1)
 DEAD_PROBE_INTERVAL = dt.timedelta(hours=1)
 DEFAULT_DEAD_AFTER_DAYS = 7
@@ -222,18 +229,51 @@ def _mark_alive(instance: Instance, now: dt.datetime) -> None:
     instance.last_success_at = now
 
 
-def _mark_failure(instance: Instance, now: dt.datetime, error: str) -> None:
-    instance.failures += 1
+def _mark_failure(instance: Instance, now: dt.datetime, error: str, *, probe: bool = False) -> None:
     instance.failing_since = instance.failing_since or now
+    _count_failure(instance, now, probe=probe)
     instance.last_failure_at, instance.last_error = now, error[:2000]
-    if instance.failures >= CIRCUIT_THRESHOLD:
-        opened = dt.timedelta(minutes=1) * 2 ** min(instance.failures - CIRCUIT_THRESHOLD, 10)
-        instance.circuit_open_until = now + min(opened, CIRCUIT_MAX)
     if instance.dead_since is None and now - instance.failing_since >= dead_after():
         instance.dead_since = now
         log.warning(
             "federation: %s marked dead after %s of failures", instance.domain, dead_after()
         )
+
+
+def _count_failure(instance: Instance, now: dt.datetime, *, probe: bool = False) -> None:
+    """The circuit breaker's count (``failures``), before ``last_failure_at`` moves to ``now``.
+
+    - the probe of a half-open circuit failed: open again, for twice the previous pause, up to
+      :data:`CIRCUIT_MAX`;
+    - circuit open (a request of the burst that opened it came back late): not counted;
+    - closed: ``failures`` counts the failures of the current :data:`CIRCUIT_WINDOW` (windows
+      start at ``failing_since``); at :data:`CIRCUIT_THRESHOLD` the circuit opens for
+      :data:`CIRCUIT_PAUSE`.
+
+    Once open, ``failures`` is the threshold plus the failed probes (the backoff level).
+    """
+    opened = instance.circuit_open_until
+    if probe or (opened is not None and opened <= now):
+        instance.failures = max(instance.failures, CIRCUIT_THRESHOLD) + 1
+        level = instance.failures - CIRCUIT_THRESHOLD
+        instance.circuit_open_until = now + min(CIRCUIT_PAUSE * 2 ** min(level, 20), CIRCUIT_MAX)
+        return
+    if opened is not None:
+        return
+    if not _same_window(instance, now):
+        instance.failures = 0
+    instance.failures += 1
+    if instance.failures >= CIRCUIT_THRESHOLD:
+        instance.failures = CIRCUIT_THRESHOLD
+        instance.circuit_open_until = now + CIRCUIT_PAUSE
+
+
+def _same_window(instance: Instance, now: dt.datetime) -> bool:
+    """Did the previous failure fall in the same window as ``now``?"""
+    previous, start = instance.last_failure_at, instance.failing_since
+    if previous is None or start is None or previous < start:
+        return False
+    return (previous - start) // CIRCUIT_WINDOW == (now - start) // CIRCUIT_WINDOW
 
 
 def note_host_alive(domain: str, *, now: dt.datetime | None = None) -> None:
@@ -351,7 +391,9 @@ def _send_all(jobs: list[_Job]) -> list[_Outcome]:
         return list(pool.map(lambda job: _send(app, job), jobs))
 
 
-def _apply(row: Delivery, outcome: _Outcome, instance: Instance, now: dt.datetime) -> None:
+def _apply(
+    row: Delivery, outcome: _Outcome, instance: Instance, now: dt.datetime, *, probe: bool = False
+) -> None:
     row.lease = None
     row.attempts += 1
     status = outcome.status
@@ -365,7 +407,7 @@ def _apply(row: Delivery, outcome: _Outcome, instance: Instance, now: dt.datetim
         if status is not None:
             _mark_alive(instance, now)  # it answered
         return
-    _mark_failure(instance, now, outcome.error)
+    _mark_failure(instance, now, outcome.error, probe=probe)
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         return
@@ -375,13 +417,50 @@ def _apply(row: Delivery, outcome: _Outcome, instance: Instance, now: dt.datetim
 
 
 def _blocked(instance: Instance, now: dt.datetime) -> bool:
-    """Circuit open, or dead with no probe due."""
+    """Circuit open (or a probe in flight), or dead with no probe due."""
     if instance.circuit_open_until is not None and instance.circuit_open_until > now:
         return True
     if instance.dead_since is not None:
         last = instance.last_failure_at or instance.dead_since
         return now - last < DEAD_PROBE_INTERVAL
     return False
+
+
+def _claim_probe(instance: Instance, host: str, now: dt.datetime) -> list[Delivery]:
+    """The one delivery that probes a half-open (or dead) host, or none.
+
+    The probe is taken by moving ``circuit_open_until`` to ``now + LEASE`` only if no other
+    worker did it first (an atomic update): concurrent tasks for the host then find the circuit
+    open, so exactly one request probes it.  The outcome sets the circuit (:func:`_apply`);
+    :func:`_end_probe` undoes the mark when the probe had no answer to judge by.
+    """
+    previous = instance.circuit_open_until
+    unheld = Instance.circuit_open_until.is_(None) | (Instance.circuit_open_until <= now)
+    taken = db.session.execute(
+        update(Instance)
+        .where(Instance.id == instance.id, unheld)
+        .values(circuit_open_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        db.session.commit()
+        return []
+    rows = _claim(host, now, 1)
+    if not rows:
+        _end_probe(host, now, previous)
+        db.session.commit()
+    return rows
+
+
+def _end_probe(host: str, started: dt.datetime, previous: dt.datetime | None) -> None:
+    """Give the circuit back its state before the probe if the probe left its mark on it (the
+    delivery could not be sent at all: no row due, no signing key, a refused URL)."""
+    db.session.execute(
+        update(Instance)
+        .where(Instance.domain == host, Instance.circuit_open_until == started + LEASE)
+        .values(circuit_open_until=previous)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def deliver_due(host: str, *, now: dt.datetime | None = None) -> int:
@@ -393,15 +472,19 @@ def deliver_due(host: str, *, now: dt.datetime | None = None) -> int:
         if _blocked(instance, moment):
             db.session.commit()
             break
-        half_open = instance.failures >= CIRCUIT_THRESHOLD or instance.dead_since is not None
-        rows = _claim(host, moment, 1 if half_open else BATCH_SIZE)
+        previous = instance.circuit_open_until
+        probing = previous is not None or instance.dead_since is not None
+        rows = _claim_probe(instance, host, moment) if probing else _claim(host, moment, BATCH_SIZE)
         if not rows:
             break
         outcomes = {outcome.delivery_id: outcome for outcome in _send_all(_jobs(rows))}
         instance = _instance(host)
         finished = now or utcnow()
         for row in rows:
-            _apply(row, outcomes[row.id], instance, finished)
+            _apply(row, outcomes[row.id], instance, finished, probe=probing)
+        db.session.flush()
+        if probing:
+            _end_probe(host, moment, previous)
         db.session.commit()
         sent += len(rows)
     return sent

@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
-from maillage.federation.transport.signatures import ACTIVITY_ACCEPT, sign_request
+from maillage.federation.transport.signatures import ACTIVITY_ACCEPT, host_header, sign_request
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +206,9 @@ def _request(method: str, url: str, headers: dict[str, str], body: bytes | None)
 def _send(method: str, parts, address: str, headers: dict[str, str], body: bytes | None):
     """The request to the already checked ``address`` of ``parts = check_url(url)``."""
     scheme, host, port, target = parts
-    default_port = 443 if scheme == "https" else 80
     headers = {"User-Agent": USER_AGENT, **headers}
-    headers.setdefault("Host", host if port == default_port else f"{host}:{port}")
+    # The same value a signature covers (signed requests already carry it).
+    headers.setdefault("Host", host_header(f"{scheme}://{_bracketed(host)}:{port}/"))
     pool = _pool(scheme, host, port, address, timeout())
     try:
         response = pool.urlopen(
@@ -225,6 +225,10 @@ def _send(method: str, parts, address: str, headers: dict[str, str], body: bytes
         pool.close()
         raise FetchError(f"network error: {type(exc).__name__}") from exc
     return response, pool
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _read_body(response, limit: int, deadline: float) -> bytes:

@@ -16,9 +16,11 @@ class Instance(db.Model):
     """A remote server, by host name (no port): what admins decided about it, and how it answers.
 
     ``policy``: ``"allowed"`` (allow-list), ``"denied"`` (deny-list) or ``None`` (no decision).
-    Health: ``failures`` consecutive failed deliveries since ``failing_since``; the circuit
-    breaker stops sending until ``circuit_open_until``; ``dead_since`` after days of failures
-    (only a periodic probe is sent until it answers again).
+    Health: failing without a success since ``failing_since``; ``failures`` is the circuit
+    breaker's count (failures within the current minute while it is closed; once it opened,
+    the threshold plus the failed probes, which sets the next pause); nothing is sent until
+    ``circuit_open_until``, then one probe (see ``delivery._count_failure``); ``dead_since``
+    after days of failures (only a periodic probe is sent until it answers again).
     """
 
     __tablename__ = "federation_instances"

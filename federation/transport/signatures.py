@@ -2,18 +2,23 @@
 
 Sending: draft-cavage-http-signatures-12 with ``rsa-sha256`` over
 ``(request-target) host date digest content-type`` (``(request-target) host date accept`` for a GET
-without body), a SHA-256 ``Digest`` header, and ``Host`` without port (Lemmy, PieFed and Mastodon
-all sign and check the bare host name).
+without body), a SHA-256 ``Digest`` header, and ``Host`` as HTTP defines it (:func:`host_header`):
+the host name, with the port when the URL has a non-default one.  The request carries that same
+``Host`` header, so the receiver verifies against what it got.
 
 Receiving: draft-cavage (``rsa-sha256`` and ``hs2019``, from ``Signature`` or ``Authorization:
 Signature``) and RFC 9421 (``Signature-Input`` + ``Signature``; ``rsa-v1_5-sha256``,
-``rsa-pss-sha512``, ``ed25519``; ``Content-Digest``).  A signature is accepted only when it covers
-the request target, the host and a time (Date or ``created``), and, when a body is present, its
-digest; the time must be inside the window (``FEDERATION_SIGNATURE_WINDOW`` seconds, default
-3600, either way) and every digest present must match the body.
+``rsa-pss-sha512``, ``ed25519``; ``Content-Digest``).  The signed host may be the ``Host``
+header received, the same without its port (peers that sign the bare host name), or, in an
+application context, our own ``BASE_URL`` authority as :func:`host_header` writes it (a reverse
+proxy passing ``$host`` drops a non-default port the sender signed).  A signature is accepted
+only when it covers the request target, the host and a time (Date or ``created``), and, when a
+body is present, its digest; the time must be inside the window
+(``FEDERATION_SIGNATURE_WINDOW`` seconds, default 3600, either way) and every digest present
+must match the body.
 
-This module is self-contained (no database, no Flask request); it reads one configuration key
-when an application context exists.
+This module is self-contained (no database, no Flask request); it reads two configuration keys
+(the window, ``BASE_URL``) when an application context exists.
 """
 
 from __future__ import annotations
@@ -65,7 +70,7 @@ def sign_request(
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {
-        "Host": (parts.hostname or "").lower(),
+        "Host": host_header(url),
         "Date": http_date(now or dt.datetime.now(dt.UTC)),
     }
     if body is None:
@@ -89,6 +94,26 @@ def sign_request(
         f'signature="{_b64(signature)}"'
     )
     return headers
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_header(url: str) -> str:
+    """The ``Host`` header for a request to ``url`` (RFC 9110 §7.2): the lowercased host name
+    (an IPv6 address in brackets), with ``:port`` only when the port is not the scheme's
+    default.  Sender and receiver both use it, so what is signed is what is sent."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port: the request is refused later (fetch.check_url)
+        return host
+    if port is None or port == DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host
+    return f"{host}:{port}"
 
 
 @functools.lru_cache(maxsize=512)
@@ -207,6 +232,30 @@ def verify_request(
     _check_digests(lowered, body)
     _verify_with_refresh(message, key_id, public_key_for)
     return key_id
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def _our_authority() -> str | None:
+    """Our ``BASE_URL`` as a sender writes it in ``Host`` (None without an app context)."""
+    try:
+        from flask import current_app, has_app_context
+    except ImportError:  # pragma: no cover - Flask is always installed with the app
+        return None
+    if not has_app_context() or not current_app.config.get("BASE_URL"):
+        return None
+    return host_header(current_app.config["BASE_URL"])
+
+
+def _signed_hosts(received: str) -> list[str]:
+    """The host values a valid signature of this request may have covered, in order."""
+    received = received.strip().lower()
+    candidates = [received, _our_authority() or received, _without_port(received)]
+    return list(dict.fromkeys(candidates))
 
 
 def _window() -> int:
@@ -367,11 +416,7 @@ class _Cavage:
             raise SignatureError(f"({name}) missing or unreadable") from exc
 
     def signing_strings(self):
-        host = self.headers.get("host", "")
-        hosts = [host]
-        if ":" in host and not host.endswith("]"):
-            hosts.append(host.rsplit(":", 1)[0])  # peers that sign the host without its port
-        for candidate in hosts:
+        for candidate in _signed_hosts(self.headers.get("host", "")):
             yield self._signing_string(candidate).encode()
 
     def _signing_string(self, host: str) -> str:
@@ -511,22 +556,24 @@ class _Rfc9421:
         if expired:
             raise SignatureError("signature expired")
 
-    def _authority(self) -> str:
-        host = self.headers.get("host", "").lower()
+    def _authorities(self) -> list[str]:
+        """``@authority`` candidates: the Host received (its default port dropped, RFC 9421
+        §2.2.3), then our own authority (see the module docstring)."""
+        host = self.headers.get("host", "").strip().lower()
         for default in (":443", ":80"):
             if host.endswith(default):
                 host = host[: -len(default)]
-        return host
+        return list(dict.fromkeys([host, _our_authority() or host]))
 
-    def _component(self, name: str) -> str:
+    def _component(self, name: str, authority: str) -> str:
         derived = {
             "@method": self.method.upper(),
-            "@authority": self._authority(),
+            "@authority": authority,
             "@scheme": self.scheme,
             "@path": self.path or "/",
             "@query": self.query,
             "@request-target": (self.path or "/") + (self.query if self.query != "?" else ""),
-            "@target-uri": f"{self.scheme}://{self._authority()}{self.path or '/'}"
+            "@target-uri": f"{self.scheme}://{authority}{self.path or '/'}"
             + (self.query if self.query != "?" else ""),
         }
         if name in derived:
@@ -535,13 +582,17 @@ class _Rfc9421:
             raise SignatureError(f"covered component {name} missing")
         return self.headers[name]
 
-    def signature_base(self, label: str) -> bytes:
+    def signature_base(self, label: str, authority: str | None = None) -> bytes:
         member = self.inputs[label]
-        lines = [f'"{name}": {self._component(name)}' for name in member.components]
+        authority = self._authorities()[0] if authority is None else authority
+        lines = [f'"{name}": {self._component(name, authority)}' for name in member.components]
         lines.append(f'"@signature-params": {member.raw}')
         return "\n".join(lines).encode()
 
     def verify_with(self, key) -> bool:
         label = self.label
         algorithm = self.inputs[label].params.get("alg", "").lower()
-        return _verify_rsa_or_ed(key, self.signatures[label], self.signature_base(label), algorithm)
+        bases = {self.signature_base(label, authority) for authority in self._authorities()}
+        return any(
+            _verify_rsa_or_ed(key, self.signatures[label], base, algorithm) for base in bases
+        )

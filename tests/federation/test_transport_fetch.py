@@ -383,7 +383,7 @@ def test_signed_fetch_is_verified_by_the_server(loopback, server):
     assert verified == [KEY_ID]
     _method, _path, headers, _body = server.requests[-1]
     assert headers["Accept"].startswith("application/activity+json")
-    assert headers["Host"] == "127.0.0.1"
+    assert headers["Host"] == f"127.0.0.1:{server.port}"  # signed and sent with its port
 
 
 def test_post_signed_is_verified_and_returns_status_and_headers(loopback, server):

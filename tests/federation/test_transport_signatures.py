@@ -325,7 +325,7 @@ def test_sign_request_post_headers_and_round_trip(keypair):
     headers = sign_request(
         "POST", "https://lemmy.example:8443/inbox?x=1", body, KEY_ID, private, now=NOW
     )
-    assert headers["Host"] == "lemmy.example"  # no port
+    assert headers["Host"] == "lemmy.example:8443"  # the port, as the request carries it
     assert headers["Date"] == "Fri, 01 May 2026 12:00:00 GMT"
     assert (
         headers["Digest"] == "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
