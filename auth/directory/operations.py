@@ -1,7 +1,9 @@
-"""The directory sync: what a person's directory groups give them, granted and taken back.
+"""The directory sync: what a person's groups give them, granted and taken back.
 
-Called at each sign-in through a directory (``subscribers``) and by the periodic sync
-(``sync``), with the groups the directory gives the person now:
+One implementation for every provider with ``group_mappings``: LDAP groups and OIDC ``groups``
+claims follow the same rules.  Called at each sign-in through such a provider (``subscribers``)
+and, for directories, by the periodic sync (``sync``), with the groups the provider gives the
+person now:
 
 - community memberships: one :class:`DirectoryGrant` per (person, community, provider, group).
   A new grant adds the membership (``via_directory``) when the person is not a member yet, or
@@ -12,7 +14,8 @@ Called at each sign-in through a directory (``subscribers``) and by the periodic
   is created, not at every sync;
 - platform roles (``is_admin``, ``is_trainer``): granted by a group; taken away only for the
   roles the provider lists in ``managed_platform_roles``, and never from the last administrator;
-- organisation: the SIRET the entry (or an organisation mapping) gives.
+- organisation: the SIRET the entry or the claims give, else the first organisation mapping of
+  the person's groups.
 
 Every grant and removal is in the audit log (actor: nobody, the directory).  The caller commits.
 """
@@ -48,7 +51,7 @@ def apply_directory(
     groups = info.groups if info is not None else ()
     matched = mappings.matching(groups)
     if info is not None:
-        _apply_organisation(user, provider, info)
+        _apply_organisation(user, provider, info, mappings)
     sync_memberships(user, provider, [mapping for mapping in matched if mapping.community])
     sync_platform_roles(user, provider, mappings, matched)
 
@@ -56,13 +59,14 @@ def apply_directory(
 # -- organisation ------------------------------------------------------------------------------
 
 
-def _apply_organisation(user: User, provider: str, info: IdentityInfo) -> None:
-    if not info.organisation_siret:
+def _apply_organisation(
+    user: User, provider: str, info: IdentityInfo, mappings: DirectoryMappings
+) -> None:
+    siret = info.organisation_siret or mappings.organisation_siret(info.groups)
+    if not siret:
         return
     try:
-        organisation = organisation_for_siret(
-            info.organisation_siret, info.organisation_name, info.organisation_kind
-        )
+        organisation = organisation_for_siret(siret, info.organisation_name, info.organisation_kind)
     except OperationError:
         logger.warning("directory %s: malformed SIRET for user %s", provider, user.id)
         return

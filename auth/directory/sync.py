@@ -8,8 +8,10 @@ is applied; when it finds none of the known identities (a wrong ``user_base`` or
 likely than everybody leaving at once), nothing is applied either and the error is recorded.
 
 A person the directory no longer finds (deleted, disabled and filtered out) loses what groups
-gave them — grants, the memberships the directory created, managed platform roles — and
-nothing else: the account stays active, with its content and hand-made memberships.
+gave them — grants, the memberships the directory created, managed platform roles — and, with
+``DIRECTORY_DEPROVISION = "suspend"`` (the default), the account is suspended and its sessions
+end (:mod:`.deprovision`); their content and hand-made memberships stay.  A person found again
+gets back an account the sync suspended, never one an administrator suspended.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from maillage.auth.directory import deprovision
 from maillage.auth.directory.errors import DirectoryError
 from maillage.auth.directory.operations import apply_directory
 from maillage.auth.identities.models import Identity
@@ -37,6 +40,8 @@ class SyncReport:
     provider: str
     identities: int = 0
     found: int = 0
+    suspended: int = 0
+    reactivated: int = 0
     error: str | None = None
 
 
@@ -71,13 +76,22 @@ def sync_provider(provider) -> SyncReport:
     report.found = sum(info is not None for info in found.values())
     if not report.found:
         return _failed(report, "directory sync: no known person found (check user_base/filter)")
+    suspending = deprovision.deprovision_mode() == deprovision.SUSPEND
+    # People found under one of their identities here, whichever batch holds the others.
+    present = {user_id for user_id, identifier in rows if found[identifier] is not None}
     for start in range(0, len(rows), BATCH):
-        _apply_batch(provider, rows[start : start + BATCH], found)
+        batch = rows[start : start + BATCH]
+        _apply_batch(provider, batch, found, report, present if suspending else None)
         db.session.commit()
     record_success(provider.name)
     db.session.commit()
     logger.info(
-        "directory %s: %d identities, %d found", report.provider, report.identities, report.found
+        "directory %s: %d identities, %d found, %d suspended, %d reactivated",
+        report.provider,
+        report.identities,
+        report.found,
+        report.suspended,
+        report.reactivated,
     )
     return report
 
@@ -94,14 +108,30 @@ def _failed(report: SyncReport, message: str) -> SyncReport:
     return report
 
 
-def _apply_batch(provider, rows, found: dict) -> None:
-    users = {
-        user.id: user
-        for user in db.session.scalars(
-            select(User).where(User.id.in_({user_id for user_id, _identifier in rows}))
-        )
-    }
+def _apply_batch(provider, rows, found: dict, report: SyncReport, present: set | None) -> None:
+    """Apply what the directory said about ``rows``; suspend whom it no longer finds when
+    ``present`` (the people it found) is given."""
+    user_ids = {user_id for user_id, _identifier in rows}
+    query = select(User).where(User.id.in_(user_ids))
+    users = {user.id: user for user in db.session.scalars(query)}
+    held: dict[int, list[Identity]] = {}
+    for identity in db.session.scalars(
+        select(Identity).where(Identity.provider == provider.name, Identity.user_id.in_(user_ids))
+    ):
+        held.setdefault(identity.user_id, []).append(identity)
+    identities = {identity.identifier: identity for group in held.values() for identity in group}
     for user_id, identifier in rows:
-        apply_directory(
-            users[user_id], provider.name, provider.directory_mappings, found[identifier]
-        )
+        user, info = users[user_id], found[identifier]
+        apply_directory(user, provider.name, provider.directory_mappings, info)
+        if info is not None:
+            report.reactivated += deprovision.lift_directory_suspension(
+                user, identities[identifier]
+            )
+    if present is None:
+        return
+    missing = [user_id for user_id, identifier in rows if found[identifier] is None]
+    for user_id in dict.fromkeys(missing):  # one person may hold two identities here
+        if user_id not in present:
+            report.suspended += deprovision.deprovision(
+                users[user_id], provider.name, held[user_id]
+            )

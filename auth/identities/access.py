@@ -3,7 +3,9 @@
 Rules come from ``AUTH_ACCESS_RULES`` (the instance) and a provider's own ``access_rules``; each
 is a list, and a person must satisfy every rule given (any value of a list will do):
 
-- ``email_domains``: ``["interieur.gouv.fr", "*.gouv.fr"]`` (``*.`` matches sub-domains);
+- ``email_domains``: ``["interieur.gouv.fr", "*.gouv.fr"]`` (``*.`` matches sub-domains), met
+  only by an address the provider vouches for (``email_verified``): anyone can type any address
+  into a profile at an identity provider that does not check it;
 - ``idp_ids``: ProConnect identity provider ids;
 - ``siret_prefixes``: SIRET or SIREN prefixes (``"130"`` or a full 9-digit SIREN);
 - ``organisation_kinds``: OrganisationKind values of the organisation the sign-in names.
@@ -29,6 +31,15 @@ class AccessRefused(Exception):
     allowed: tuple[str, ...]
     info: IdentityInfo
 
+    @property
+    def unverified_email(self) -> bool:
+        """The domain would do, but the provider does not vouch for the address."""
+        return (
+            self.rule == "email_domains"
+            and not self.info.email_verified
+            and _domain_allowed(self.info.email_domain, list(self.allowed))
+        )
+
     def __str__(self) -> str:
         return f"access rule {self.rule} not met"
 
@@ -48,7 +59,7 @@ def _domain_allowed(domain: str | None, patterns: list[str]) -> bool:
 
 def _rule_met(rule: str, allowed: list[str], info: IdentityInfo, organisation_kind) -> bool:
     if rule == "email_domains":
-        return _domain_allowed(info.email_domain, allowed)
+        return info.email_verified and _domain_allowed(info.email_domain, allowed)
     if rule == "idp_ids":
         return info.idp_id in allowed
     if rule == "siret_prefixes":

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("identities", "maillage.auth.identities.views", template_folder="templates")
 
-from maillage.auth.identities import views  # noqa: E402,F401 - registers the routes
+from maillage.auth.identities import proof_views, views  # noqa: E402,F401 - registers the routes

@@ -3,6 +3,11 @@
 A provider's view authenticates the person and hands the resulting IdentityInfo to
 :func:`finish_sign_in`; this module is the one place that turns it into a session, so every
 provider gets the same access rules, audit entries, session rotation and refusal pages.
+
+When an existing account holds the person's address and may not be joined on the address alone,
+the person is sent to prove they hold it (:mod:`.proofs`, pages in :mod:`.proof_views`); this
+browser's proof is named in its session (:data:`PROOF_KEY`).  Signing in meanwhile with another
+identity of that account is one of the proofs: :func:`finish_sign_in` then links both.
 """
 
 from __future__ import annotations
@@ -11,16 +16,20 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from maillage.auth.identities import operations
+from maillage.auth.identities import operations, proofs
 from maillage.auth.identities.access import AccessRefused
 from maillage.auth.identities.info import IdentityInfo
+from maillage.auth.identities.models import LinkProof
 from maillage.auth.providers.base import AuthProvider
 from maillage.communities.community.labels import ORGANISATION_KIND
+from maillage.communities.users.models import User
 from maillage.platform.errors import Conflict, NotAllowed
 from maillage.platform.extensions import db
 
 #: session key: the provider whose next successful sign-in links to the signed-in account
 LINKING_KEY = "auth_linking"
+#: session key: this browser's pending proof ({"id", "key", "user", "session", "sid"})
+PROOF_KEY = "auth_link_proof"
 
 
 def start_linking(provider: AuthProvider) -> None:
@@ -39,36 +48,53 @@ def finish_sign_in(
     next_url: str | None = None,
     remember: bool = False,
     after_login=None,
+    sid: str | None = None,
 ):
     """Sign in (or link) the person ``info`` describes; returns the response to send.
 
     ``after_login`` runs once the new session exists (OIDC keeps its ID token there for the
-    provider's sign-out).
+    provider's sign-out); ``sid`` is the OIDC session id of this sign-in, kept on the session
+    record for a back-channel logout.
     """
     linking = _linking(provider)
     try:
         user = operations.establish_identity(
-            info, provider.access_rules, link_to=current_user if linking else None
+            info,
+            provider.access_rules,
+            link_to=current_user if linking else None,
+            link_by_email=provider.link_by_email,
         )
-    except AccessRefused as refusal:
-        operations.record_failure(provider.name, "access_rule", rule=refusal.rule)
-        return _refused(provider, refusal)
-    except Conflict as exc:
+    except operations.LinkProofRequired as needed:
         db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("auth.account"))
-    except NotAllowed as exc:
-        operations.record_failure(provider.name, "inactive")
-        return render_template("auth/sign_in_refused.html", message=str(exc)), 403
+        return _ask_for_proof(info, needed.account, next_url, remember, after_login, sid)
+    except (AccessRefused, Conflict, NotAllowed) as exc:
+        return _not_signed_in(provider, exc)
     if linking:
         db.session.commit()
         flash(_("L'identité « %(name)s » est liée à votre compte.", name=provider.title), "success")
         return redirect(url_for("auth.account"))
-    operations.complete_login(user, provider.name, remember=remember)
+    proved = _proof_proved_by(user, provider)
+    operations.complete_login(
+        user, provider.name, remember=remember, subject=info.identifier, sid=sid
+    )
     if after_login is not None:
         after_login()
+    if proved:
+        flash(_("L'identité « %(name)s » est liée à votre compte.", name=proved), "success")
     flash(_("Vous êtes connecté."), "success")
     return redirect(next_url or url_for("portal.home"))
+
+
+def _not_signed_in(provider: AuthProvider, exc: Exception):
+    if isinstance(exc, AccessRefused):
+        operations.record_failure(provider.name, "access_rule", rule=exc.rule)
+        return _refused(provider, exc)
+    if isinstance(exc, Conflict):
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("auth.account"))
+    operations.record_failure(provider.name, "inactive")
+    return render_template("auth/sign_in_refused.html", message=str(exc)), 403
 
 
 def _refused(provider: AuthProvider, refusal: AccessRefused):
@@ -81,7 +107,126 @@ def _refused(provider: AuthProvider, refusal: AccessRefused):
         organisation_name=info.organisation_name,
         siret=info.organisation_siret,
         email=info.email,
+        unverified_email=refusal.unverified_email,
         idp_id=info.idp_id,
         kind_labels=ORGANISATION_KIND,
     )
     return page, 403
+
+
+# -- proving control of the existing account ---------------------------------------------------
+
+
+def _session_writes(after_login) -> dict:
+    """What ``after_login`` writes into the session, taken back out to be replayed once the
+    proof opens the session (a sign-in that stops at the proof has no session yet)."""
+    if after_login is None:
+        return {}
+    before = dict(session)
+    after_login()
+    written = {key: value for key, value in session.items() if before.get(key) != value}
+    for key in written:
+        if key in before:
+            session[key] = before[key]
+        else:
+            session.pop(key)
+    return written
+
+
+def _ask_for_proof(info, account: User, next_url, remember, after_login, sid):
+    discard_proof()
+    proof, key = proofs.start(info, account, next_url=next_url, remember=remember)
+    session[PROOF_KEY] = {
+        "id": proof.id,
+        "key": key,
+        "user": account.id,
+        "session": _session_writes(after_login),
+        "sid": sid,
+    }
+    db.session.commit()
+    return redirect(url_for("identities.link_proof"))
+
+
+def pending_proof() -> LinkProof | None:
+    """This browser's proof, if it is still valid."""
+    marker = session.get(PROOF_KEY)
+    if not isinstance(marker, dict):
+        return None
+    return proofs.find(marker.get("id"), marker.get("key"))
+
+
+def pending_account_id() -> int | None:
+    """The account this browser's proof is about, read without the database (a rate-limit
+    key)."""
+    marker = session.get(PROOF_KEY)
+    return marker.get("user") if isinstance(marker, dict) else None
+
+
+def discard_proof() -> None:
+    """Forget this browser's proof (and drop its row)."""
+    proof = pending_proof()
+    session.pop(PROOF_KEY, None)
+    if proof is not None:
+        db.session.delete(proof)
+
+
+def _proof_proved_by(user: User, provider: AuthProvider) -> str | None:
+    """Signing in to the proof's account with another of its identities proves the person
+    holds it: link the waiting identity too; returns its provider's title."""
+    proof = pending_proof()
+    if proof is None or proof.user_id != user.id or proof.provider == provider.name:
+        return None
+    waiting = _provider_of(proof)
+    if waiting is None:
+        return None
+    session.pop(PROOF_KEY, None)
+    try:
+        with db.session.begin_nested():  # the sign-in itself goes on if this link cannot be made
+            proofs.complete(proof, waiting.access_rules, by=f"identity:{provider.name}")
+    except (AccessRefused, Conflict, NotAllowed):
+        return None
+    return waiting.title
+
+
+def _provider_of(proof: LinkProof) -> AuthProvider | None:
+    from maillage.auth.providers.registry import providers
+
+    return providers().get(proof.provider)
+
+
+def finish_proof(proof: LinkProof, by: str):
+    """The person proved they hold the account (``by``: ``password`` or ``code``): link the
+    identity, open the session as a sign-in through its provider would, and go on."""
+    provider = _provider_of(proof)
+    marker = session.get(PROOF_KEY) or {}
+    next_url, remember = proof.next_url, proof.remember
+    try:
+        user = proofs.complete(proof, provider.access_rules, by=by)
+    except (AccessRefused, Conflict, NotAllowed) as exc:
+        session.pop(PROOF_KEY, None)
+        return _not_signed_in(provider, exc)
+    operations.complete_login(
+        user, provider.name, remember=remember, subject=proof.identifier, sid=marker.get("sid")
+    )
+    session.update(marker.get("session") or {})
+    flash(_("L'identité « %(name)s » est liée à votre compte.", name=provider.title), "success")
+    flash(_("Vous êtes connecté."), "success")
+    return redirect(next_url or url_for("portal.home"))
+
+
+def finish_separately(proof: LinkProof):
+    """The person says the account is not theirs: sign them in to a new, distinct account."""
+    provider = _provider_of(proof)
+    marker = session.get(PROOF_KEY) or {}
+    next_url, remember, identifier = proof.next_url, proof.remember, proof.identifier
+    try:
+        user = proofs.separate(proof, provider.access_rules)
+    except (AccessRefused, Conflict, NotAllowed) as exc:
+        session.pop(PROOF_KEY, None)
+        return _not_signed_in(provider, exc)
+    operations.complete_login(
+        user, provider.name, remember=remember, subject=identifier, sid=marker.get("sid")
+    )
+    session.update(marker.get("session") or {})
+    flash(_("Votre compte est créé. Vous êtes connecté."), "success")
+    return redirect(next_url or url_for("portal.home"))

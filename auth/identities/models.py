@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.communities.users.models import User
@@ -30,8 +30,49 @@ class Identity(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: when the directory sync suspended the account because this identity's directory no
+    #: longer finds the person (equal to ``User.suspended_at`` while that suspension lasts): the
+    #: directory finding them again lifts that suspension, and no other
+    deprovisioned_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
     def __repr__(self) -> str:
         return f"<Identity {self.provider}:{self.identifier!r} of user {self.user_id}>"
+
+
+class LinkProof(db.Model):
+    """A first sign-in waiting for the person to prove they hold the existing account that has
+    the same e-mail address (their password, another identity of theirs, or a code e-mailed to
+    the account's address) before the new identity is linked to it.
+
+    Nothing is linked or created until then: this row only remembers what the provider said
+    (``info``, an IdentityInfo as JSON — claims, never a token) for a short while.  The browser
+    that started it holds a random key; only its hash is here, as only the hash of the e-mailed
+    code is.
+    """
+
+    __tablename__ = "identity_link_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the existing account the person must prove they hold
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    identifier: Mapped[str] = mapped_column(String(500))
+    info: Mapped[dict] = mapped_column(JSON, default=dict)
+    next_url: Mapped[str | None] = mapped_column(String(2000))
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_code_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: failed passwords and codes; the proof ends at the limit
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<LinkProof {self.provider}:{self.identifier!r} for user {self.user_id}>"

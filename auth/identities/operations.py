@@ -1,9 +1,15 @@
 """Identifying: which account an authenticated identity is, created or linked when needed.
 
 Every provider ends in :func:`establish_identity`; the web flows then call
-:func:`complete_login`.  Linking is explicit: an identity joins an existing account only when
-the person is signed in and asks for it (``link_to``), or when the provider vouches for an
-e-mail address that an account has verified (``IdentityInfo.email_verified``).
+:func:`complete_login`.  Linking is explicit.  A new identity joins an existing account:
+
+- when the person is signed in to it and asks for it (``link_to``);
+- when the provider is trusted for it (its ``link_by_email`` setting), it vouches for the
+  address (``IdentityInfo.email_verified``), the account verified the same address, and the
+  account is not a platform administrator's (:func:`may_link_by_email`);
+- otherwise, when an account already holds the address, only once the person proved they hold
+  that account (:class:`LinkProofRequired`, then :mod:`maillage.auth.identities.proofs`): nothing
+  is linked nor created meanwhile.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from maillage.auth import signals
+from maillage.auth.directory.deprovision import lift_directory_suspension
 from maillage.auth.identities.access import check_access
 from maillage.auth.identities.info import IdentityInfo
 from maillage.auth.identities.models import Identity
@@ -42,6 +49,15 @@ SUSPENDED = _l(
 SESSION_PROVIDER_KEY = "auth_provider"
 
 
+class LinkProofRequired(Exception):
+    """A first sign-in whose address ``account`` already holds, with no automatic link allowed:
+    the person must prove they hold that account before the identity is linked to it."""
+
+    def __init__(self, account: User) -> None:
+        super().__init__(f"proof of account {account.id} required")
+        self.account = account
+
+
 def find_identity(provider: str, identifier: str) -> Identity | None:
     return db.session.scalar(
         select(Identity).where(Identity.provider == provider, Identity.identifier == identifier)
@@ -49,13 +65,23 @@ def find_identity(provider: str, identifier: str) -> Identity | None:
 
 
 def establish_identity(
-    info: IdentityInfo, provider_rules: dict | None = None, link_to: User | None = None
+    info: IdentityInfo,
+    provider_rules: dict | None = None,
+    link_to: User | None = None,
+    *,
+    link_by_email: bool = False,
+    separate: bool = False,
 ) -> User:
     """The account ``info`` signs in to: found, linked or created; the caller commits.
 
+    ``link_by_email``: the provider is trusted to link by address (see :func:`may_link_by_email`).
+    ``separate``: the person said the account holding their address is not theirs: a new account
+    is created, without that address.
+
     Raises :class:`~maillage.auth.identities.access.AccessRefused` when an access rule is not
-    met, :class:`NotAllowed` for a deactivated account, :class:`Conflict` when ``link_to`` asks
-    to link an identity another account holds.
+    met, :class:`LinkProofRequired` when an account holds the address and may not be linked
+    without proof, :class:`NotAllowed` for a deactivated account, :class:`Conflict` when
+    ``link_to`` asks to link an identity another account holds.
     """
     organisation = _organisation(info)
     check_access(info, provider_rules or {}, organisation.kind if organisation else None)
@@ -64,19 +90,51 @@ def establish_identity(
     if link_to is not None:
         identity = _link(identity, info, link_to)
     elif identity is None:
-        user = _account_for_verified_email(info)
-        created = user is None
-        identity = _new_identity(info, user or _create_account(info, organisation))
+        holder = None if separate else account_with_address(info.email)
+        if holder is not None and not may_link_by_email(info, holder, link_by_email):
+            raise LinkProofRequired(holder)
+        if holder is not None:
+            record(
+                holder, "auth.identity_linked", holder, provider=info.provider, by="verified_email"
+            )
+        created = holder is None
+        identity = _new_identity(info, holder or _create_account(info, organisation))
     user = identity.user
+    lift_directory_suspension(user, identity)
+    _require_active(user)
+    _refresh(user, identity, info, organisation)
+    signals.identity_established.send(user, info=info, identity=identity, created=created)
+    return user
+
+
+def may_link_by_email(info: IdentityInfo, account: User, provider_allows: bool) -> bool:
+    """Whether a new identity joins ``account`` on the strength of the address alone: only for a
+    provider trusted for it, that vouches for this address (``email_verified``), an account that
+    verified it too, and never an administrator's account (a provider must not be able to take
+    over the platform)."""
+    return bool(
+        provider_allows
+        and info.email_verified
+        and account.email_verified_at is not None
+        and not account.is_admin
+    )
+
+
+def account_with_address(email: str | None) -> User | None:
+    """The local account holding ``email`` (verified or not), if any."""
+    address = _normalised(email)
+    if address is None:
+        return None
+    return db.session.scalar(select(User).where(User.email == address, User.local.is_(True)))
+
+
+def _require_active(user: User) -> None:
     if not user.is_active and user.suspended_at is not None:
         raise NotAllowed(SUSPENDED)
     if not user.is_active:
         raise NotAllowed(
             _l("Ce compte est désactivé. Contactez l'administrateur de la plateforme.")
         )
-    _refresh(user, identity, info, organisation)
-    signals.identity_established.send(user, info=info, identity=identity, created=created)
-    return user
 
 
 def _organisation(info: IdentityInfo) -> Organisation | None:
@@ -103,17 +161,6 @@ def _new_identity(info: IdentityInfo, user: User) -> Identity:
     identity = Identity(user=user, provider=info.provider, identifier=info.identifier)
     db.session.add(identity)
     return identity
-
-
-def _account_for_verified_email(info: IdentityInfo) -> User | None:
-    """An account with the same address, when both sides have verified it."""
-    if not (info.email and info.email_verified):
-        return None
-    user = db.session.scalar(select(User).where(User.email == _normalised(info.email)))
-    if user is None or user.email_verified_at is None:
-        return None
-    record(user, "auth.identity_linked", user, provider=info.provider, by="verified_email")
-    return user
 
 
 def _normalised(email: str | None) -> str | None:
@@ -189,11 +236,26 @@ def unlink_identity(user: User, identity: Identity) -> None:
     db.session.delete(identity)
 
 
-def complete_login(user: User, provider: str, remember: bool = False) -> None:
+def complete_login(
+    user: User,
+    provider: str,
+    remember: bool = False,
+    *,
+    subject: str | None = None,
+    sid: str | None = None,
+) -> None:
     """Open a fresh session for ``user`` signed in through ``provider`` (``local`` for a
-    password) and write it in the audit log; commits."""
+    password) and write it in the audit log; commits.  ``subject`` (the identity's key at the
+    provider) and ``sid`` (the OIDC sign-in's session id) go on the server-side session record,
+    for a back-channel logout."""
     record(user, "auth.login", user, provider=provider)
-    start_session(user, remember=remember)
+    start_session(
+        user,
+        remember=remember,
+        provider=provider,
+        provider_subject=subject,
+        provider_sid=sid,
+    )
     session[SESSION_PROVIDER_KEY] = provider
 
 

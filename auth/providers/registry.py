@@ -46,7 +46,22 @@ def build_providers(configured: list[dict]) -> dict[str, AuthProvider]:
         if name in built:
             raise ConfigError(f"auth provider {name!r} is configured twice")
         built[name] = provider_class(str(settings.get("type", "")))(name, dict(settings))
+        _check_group_claim(built[name])
     return built
+
+
+def _check_group_claim(provider: AuthProvider) -> None:
+    """Group mappings on a provider that reads no groups claim would take back, at each sign-in,
+    everything the groups gave: a configuration mistake, not a policy."""
+    claims_mapping = getattr(provider, "claims_mapping", None)
+    mappings = provider.directory_mappings
+    if claims_mapping is None or mappings is None or not mappings.mappings:
+        return
+    if not claims_mapping.get("groups"):
+        raise ConfigError(
+            f"auth provider {provider.name!r}: group_mappings need the groups claim "
+            '(claims_mapping: {"groups": "<claim name>"})'
+        )
 
 
 def init_providers(app: Flask) -> None:

@@ -219,8 +219,9 @@ def test_managed_platform_roles_are_taken_back_others_are_not(
 
 
 def test_a_person_deleted_from_the_directory_loses_only_what_groups_gave(
-    client, ldap_sign_in, pcs, directory, new_client
+    app, client, ldap_sign_in, pcs, directory, new_client
 ):
+    app.config["DIRECTORY_DEPROVISION"] = "keep"  # "suspend": tests/auth/ldap/test_deprovisioning
     directory.add_person("sacha.petit", "sacha-pass", groups=["pcs-cellule", "formateurs"])
     assert ldap_sign_in("sacha.petit", "sacha-pass").status_code == 302
     assert ldap_sign_in("zoe.lefevre", on=new_client()).status_code == 302
@@ -234,7 +235,7 @@ def test_a_person_deleted_from_the_directory_loses_only_what_groups_gave(
     sacha = user("sacha.petit")
     assert membership(pcs, sacha) is None
     assert not sacha.is_trainer
-    assert sacha.is_active  # the account stays; an administrator decides about it
+    assert sacha.is_active  # kept: an administrator decides about it
     assert membership(pcs, user("Zoé Lefèvre")) is not None
 
 

@@ -247,21 +247,19 @@ def test_linking_adds_the_identity_to_the_signed_in_account(serve, agent, create
     assert audit("auth.account_created") == []
 
 
-@pytest.mark.parametrize(("trust_email", "linked"), [(False, False), (True, True)])
-def test_email_finds_an_account_only_when_the_provider_is_trusted(
-    serve, agent, create_user, trust_email, linked
-):
+@pytest.mark.parametrize("trust_email", [False, True])
+def test_an_address_alone_never_joins_an_existing_account(serve, agent, create_user, trust_email):
+    """Whatever the provider says of the address, a first sign-in is not silently linked to the
+    local account that verified it (what happens instead is the identities core's business)."""
     from maillage.platform.db import utcnow
 
     alice = create_user("alice.local", email="alice.martin@exemple.gouv.fr")
     alice.email_verified_at = utcnow()
     db.session.commit()
     live = serve({"keycloak": {"trust_email": trust_email}})
-    assert "Vous êtes connecté." in agent(live).sign_in("keycloak", "alice").page
+    agent(live).sign_in("keycloak", "alice")
     identity = identity_of("keycloak", "sub-alice")
-    assert (identity.user_id == alice.id) is linked
-    if not linked:
-        assert identity.user.email is None  # the address belongs to another account
+    assert identity is None or identity.user_id != alice.id
 
 
 def test_next_page_is_followed_only_on_this_site(serve, agent):
@@ -293,7 +291,15 @@ def test_session_keeps_no_secret(serve, agent):
 
     browser.start("keycloak")
     (flow,) = session()["oidc_flows"].values()
-    assert set(flow) == {"provider", "state", "nonce", "code_verifier", "next_url", "started_at"}
+    assert set(flow) == {
+        "provider",
+        "state",
+        "nonce",
+        "code_verifier",
+        "next_url",
+        "started_at",
+        "reauth_user_id",
+    }
 
     browser.provider_login(browser.start("keycloak"), "alice")
     kept = session()
@@ -311,10 +317,11 @@ def test_a_code_injected_into_another_sign_in_is_refused_thanks_to_pkce(serve, a
     live = serve()
     browser = agent(live)
     victim_tab = browser.get("/login/oidc/keycloak", allow_redirects=False).headers["Location"]
-    attacker_code = browser.query(browser.callback_url("keycloak", "alice"))["code"]
+    stolen = browser.query(browser.callback_url("keycloak", "alice"))
     state = browser.query(victim_tab)["state"]
     response = browser.get(
-        "/login/oidc/keycloak/callback", params={"code": attacker_code, "state": state}
+        "/login/oidc/keycloak/callback",
+        params={"code": stolen["code"], "state": state, "iss": stolen["iss"]},
     )
     assert response.status_code == 400
     assert "Connexion refusée par le fournisseur d'identité" in response.page
