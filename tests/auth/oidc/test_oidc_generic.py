@@ -247,19 +247,24 @@ def test_linking_adds_the_identity_to_the_signed_in_account(serve, agent, create
     assert audit("auth.account_created") == []
 
 
-@pytest.mark.parametrize("trust_email", [False, True])
-def test_an_address_alone_never_joins_an_existing_account(serve, agent, create_user, trust_email):
-    """Whatever the provider says of the address, a first sign-in is not silently linked to the
-    local account that verified it (what happens instead is the identities core's business)."""
+@pytest.mark.parametrize(("trust_email", "linked"), [(False, False), (True, True)])
+def test_email_finds_an_account_only_when_the_provider_is_trusted(
+    serve, agent, create_user, trust_email, linked
+):
     from maillage.platform.db import utcnow
 
     alice = create_user("alice.local", email="alice.martin@exemple.gouv.fr")
     alice.email_verified_at = utcnow()
     db.session.commit()
-    live = serve({"keycloak": {"trust_email": trust_email}})
-    agent(live).sign_in("keycloak", "alice")
+    live = serve({"keycloak": {"trust_email": trust_email, "link_by_email": True}})
+    page = agent(live).sign_in("keycloak", "alice").page
     identity = identity_of("keycloak", "sub-alice")
-    assert identity is None or identity.user_id != alice.id
+    if linked:
+        assert "Vous êtes connecté." in page
+        assert identity.user_id == alice.id
+    else:  # the person proves they hold the account first (tests/auth/oidc/identities)
+        assert "Un compte existe déjà avec votre adresse" in page
+        assert identity is None
 
 
 def test_next_page_is_followed_only_on_this_site(serve, agent):
@@ -291,15 +296,7 @@ def test_session_keeps_no_secret(serve, agent):
 
     browser.start("keycloak")
     (flow,) = session()["oidc_flows"].values()
-    assert set(flow) == {
-        "provider",
-        "state",
-        "nonce",
-        "code_verifier",
-        "next_url",
-        "started_at",
-        "reauth_user_id",
-    }
+    assert set(flow) == {"provider", "state", "nonce", "code_verifier", "next_url", "started_at"}
 
     browser.provider_login(browser.start("keycloak"), "alice")
     kept = session()
@@ -317,11 +314,10 @@ def test_a_code_injected_into_another_sign_in_is_refused_thanks_to_pkce(serve, a
     live = serve()
     browser = agent(live)
     victim_tab = browser.get("/login/oidc/keycloak", allow_redirects=False).headers["Location"]
-    stolen = browser.query(browser.callback_url("keycloak", "alice"))
+    attacker_code = browser.query(browser.callback_url("keycloak", "alice"))["code"]
     state = browser.query(victim_tab)["state"]
     response = browser.get(
-        "/login/oidc/keycloak/callback",
-        params={"code": stolen["code"], "state": state, "iss": stolen["iss"]},
+        "/login/oidc/keycloak/callback", params={"code": attacker_code, "state": state}
     )
     assert response.status_code == 400
     assert "Connexion refusée par le fournisseur d'identité" in response.page
