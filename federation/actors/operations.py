@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ActorError",
+    "UnknownHandle",
     "ensure_key",
     "instance_actor_key",
     "public_key_for",
@@ -384,16 +386,39 @@ def resolve_handle(handle: str, *, budget=None) -> RemoteActor:
     return resolve_actor(webfinger_actor_url(name, host, preferred, budget=budget), budget=budget)
 
 
+class UnknownHandle(ActorError):
+    """The instance answered WebFinger but knows no such account: 400, 404 or 410, an empty or
+    unreadable 200, or no ActivityPub ``self`` link.  An unreachable host, a 5xx or a refusal
+    stays a plain :class:`ActorError`: "unknown account" and "instance unreachable" are told
+    apart for the person who typed the handle."""
+
+    def __init__(self, reason: str, host: str) -> None:
+        message = _l("Identifiant inconnu sur l'instance %(host)s.", host=host)
+        super().__init__(reason, message=message)
+        self.host = host
+
+
+#: WebFinger statuses that mean "no such account here" (Mastodon and Lemmy answer 404).
+NO_SUCH_ACCOUNT = frozenset({400, 404, 410})
+
+
 def _webfinger_scheme(host: str) -> str:
-    """https, except for loopback peers when FEDERATION_ALLOW_LOOPBACK (tests) allows http."""
-    hostname = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    loopback = hostname in ("localhost", "[::1]") or hostname.startswith("127.")
-    allowed = current_app.config.get("FEDERATION_ALLOW_LOOPBACK", False)
-    return "http" if loopback and allowed else "https"
+    """https; plain http only in the test mode ``FEDERATION_ALLOW_LOOPBACK``, for a host whose
+    every address is loopback (``127.0.0.2``, ``localhost``, a name of /etc/hosts…).  That mode
+    is refused in production (configuration), so there a handle always means https."""
+    if not current_app.config.get("FEDERATION_ALLOW_LOOPBACK", False):
+        return "https"
+    from maillage.federation.transport.fetch import resolves_to_loopback
+
+    hostname = urlsplit(f"//{host}").hostname or ""
+    return "http" if resolves_to_loopback(hostname) else "https"
 
 
 def webfinger_actor_url(name: str, host: str, preferred: str | None = None, *, budget=None):
-    """The ActivityPub id a WebFinger answer gives for ``acct:name@host``."""
+    """The ActivityPub id a WebFinger answer gives for ``acct:name@host``.
+
+    Raises :class:`UnknownHandle` when the host answered without such an account, and
+    :class:`ActorError` when it could not be asked (unreachable, erring, refused)."""
     from urllib.parse import quote
 
     from maillage.federation.transport.fetch import FetchError, fetch_object
@@ -405,18 +430,20 @@ def webfinger_actor_url(name: str, host: str, preferred: str | None = None, *, b
     try:
         answer = fetch_object(url, budget=budget)
     except FetchError as exc:
+        if exc.answered and (exc.status is None or exc.status in NO_SUCH_ACCOUNT):
+            raise UnknownHandle(f"webfinger: {exc}", host) from exc
         raise ActorError(f"webfinger failed: {exc}") from exc
-    links = answer.get("links") if isinstance(answer, dict) else None
+    links = answer.get("links")
     candidates = [
         link
-        for link in links or []
+        for link in (links if isinstance(links, list) else [])
         if isinstance(link, dict)
         and link.get("rel") == "self"
         and _is_activity_json(link.get("type"))
         and isinstance(link.get("href"), str)
     ]
     if not candidates:
-        raise ActorError("webfinger without an ActivityPub link")
+        raise UnknownHandle("webfinger without an ActivityPub link", host)
     for link in candidates:
         kind = (link.get("properties") or {}).get("https://www.w3.org/ns/activitystreams#type")
         if preferred and kind == preferred:

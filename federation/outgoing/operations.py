@@ -88,6 +88,8 @@ def resolve_group(handle_or_url: str):
 
 def _lookup_error(exc: Exception, host: str) -> RemoteLookupError:
     """Tell apart "nobody answers" from "they answered: no such name" from "refused"."""
+    from maillage.federation.actors.operations import UnknownHandle
+
     reason = str(getattr(exc, "reason", "") or exc).lower()
     cause = exc.__cause__ if exc.__cause__ is not None else exc
     status = getattr(cause, "status", None) if cause is not exc else None
@@ -97,7 +99,8 @@ def _lookup_error(exc: Exception, host: str) -> RemoteLookupError:
             _l("L'instance %(host)s n'est pas autorisée par la politique de fédération."),
             host=host,
         )
-    if status in (404, 410) or "without an activitypub link" in reason:
+    # WebFinger answered without such an account (an empty 200 included), or the URL is gone.
+    if isinstance(exc, UnknownHandle) or status in (404, 410):
         return RemoteLookupError(_l("Identifiant inconnu sur l'instance %(host)s."), host=host)
     if status in (401, 403):
         return RemoteLookupError(

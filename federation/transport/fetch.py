@@ -3,7 +3,9 @@
 A remote server chooses the URLs we request (actor ids, inboxes, object ids, redirects), so each
 request is checked before it leaves, and again after every redirect:
 
-- the scheme is https (plain http only when ``FEDERATION_ALLOW_LOOPBACK`` is set, for tests);
+- the scheme is https (plain http only when ``FEDERATION_ALLOW_LOOPBACK`` is set, for tests,
+  and then only to a loopback address: any host name resolving to loopback, e.g. ``localhost``
+  or a name of /etc/hosts, so that multi-instance tests can use names);
 - the host name is resolved once and *every* address must be public: loopback, private (10/8,
   172.16/12, 192.168/16, fc00::/7), link-local and cloud metadata (169.254/16, fe80::/10),
   ``0.0.0.0``/``::``, multicast, carrier-grade NAT, reserved and documentation ranges are refused,
@@ -19,6 +21,8 @@ request is checked before it leaves, and again after every redirect:
   origin checks compare a document's ``id`` with *that* URL;
 - the instance trust policy (``policy.domain_allowed``) is checked for the host of every hop,
   before connecting (when an application context is there: without one there is no policy);
+- TLS certificates are checked against certifi's authorities, plus those of the PEM file
+  ``FEDERATION_EXTRA_CA_BUNDLE`` names (an administration's own CA) when set;
 - connect and read timeouts, plus an overall deadline while reading the body
   (``FEDERATION_FETCH_TIMEOUT``, 10 s); bodies are read in chunks and abandoned past
   ``FEDERATION_MAX_BODY`` bytes (1 MB);
@@ -27,14 +31,18 @@ request is checked before it leaves, and again after every redirect:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
+import os
 import socket
+import ssl
 import time
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+from urllib3.util.ssl_ import create_urllib3_context
 
 from maillage.federation.transport.signatures import ACTIVITY_ACCEPT, host_header, sign_request
 
@@ -55,12 +63,17 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
-    """A remote request was refused or failed; ``status`` is the HTTP status when there was one."""
+    """A remote request was refused or failed; ``status`` is the HTTP status when there was one.
 
-    def __init__(self, reason: str, status: int | None = None):
+    ``answered``: the server did answer (an HTTP status, or a 200 whose body is no usable
+    document): it is reachable, what was asked is what it could not give.
+    """
+
+    def __init__(self, reason: str, status: int | None = None, *, answered: bool = False):
         super().__init__(reason if status is None else f"{reason} (HTTP {status})")
         self.reason = reason
         self.status = status
+        self.answered = answered or status is not None
 
     @property
     def transient(self) -> bool:
@@ -159,6 +172,28 @@ def _resolve(host: str, port: int) -> str:
     return addresses[0]
 
 
+def resolves_to_loopback(host: str) -> bool:
+    """Does ``host`` (a name or an address) resolve to loopback addresses only?  False when it
+    does not resolve.  For the test mode ``FEDERATION_ALLOW_LOOPBACK``: plain http is for them.
+    """
+    host = host.strip("[]")
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(_is_loopback(address) for address in addresses)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    embedded = _embedded_ipv4(ip)
+    return (embedded or ip).is_loopback
+
+
 def check_url(url: str) -> tuple[str, str, int, str]:
     """``(scheme, host, port, target)`` of a URL we may request, or raise :class:`FetchError`."""
     try:
@@ -179,11 +214,51 @@ def check_url(url: str) -> tuple[str, str, int, str]:
 # -- requests ----------------------------------------------------------------------------------
 
 
+def extra_ca_bundle() -> str:
+    """``FEDERATION_EXTRA_CA_BUNDLE``: a PEM file of authorities trusted besides certifi's."""
+    return str(_config("FEDERATION_EXTRA_CA_BUNDLE", "") or "").strip()
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every outgoing request: certifi's authorities, plus those of
+    ``FEDERATION_EXTRA_CA_BUNDLE`` (an administration's own CA).  Built once per bundle
+    version (path, size and modification time): replacing the file takes effect at once.
+    """
+    path = extra_ca_bundle()
+    if not path:
+        return _tls_context("", 0, 0)
+    try:
+        status = os.stat(path)
+    except OSError as exc:
+        log.error("FEDERATION_EXTRA_CA_BUNDLE %s cannot be read: %s", path, exc)
+        raise FetchError(
+            f"TLS configuration error: cannot read the extra CA bundle {path}"
+        ) from exc
+    return _tls_context(path, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(path: str, _mtime: int, _size: int) -> ssl.SSLContext:
+    import certifi
+
+    context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    context.load_verify_locations(cafile=certifi.where())
+    if path:
+        try:
+            context.load_verify_locations(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            log.error("FEDERATION_EXTRA_CA_BUNDLE %s is not a PEM bundle: %s", path, exc)
+            raise FetchError(
+                f"TLS configuration error: the extra CA bundle {path} is not valid"
+            ) from exc
+    return context
+
+
 def _pool(scheme: str, host: str, port: int, address: str, seconds: float):
     limits = urllib3.Timeout(connect=seconds, read=seconds)
     if scheme == "https":
-        import certifi
-
+        # urllib3 matches the certificate with ``host`` itself (assert_hostname): we connect
+        # to the checked address, not to the name.
         return urllib3.HTTPSConnectionPool(
             address,
             port,
@@ -192,7 +267,7 @@ def _pool(scheme: str, host: str, port: int, address: str, seconds: float):
             server_hostname=host,
             assert_hostname=host,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
+            ssl_context=tls_context(),
         )
     return urllib3.HTTPConnectionPool(address, port, timeout=limits, retries=False)
 
@@ -206,6 +281,8 @@ def _request(method: str, url: str, headers: dict[str, str], body: bytes | None)
 def _send(method: str, parts, address: str, headers: dict[str, str], body: bytes | None):
     """The request to the already checked ``address`` of ``parts = check_url(url)``."""
     scheme, host, port, target = parts
+    if scheme == "http" and not _is_loopback(address):  # test mode: plain http on loopback only
+        raise FetchError(f"refused scheme http for {host}: not a loopback address")
     headers = {"User-Agent": USER_AGENT, **headers}
     # The same value a signature covers (signed requests already carry it).
     headers.setdefault("Host", host_header(f"{scheme}://{_bracketed(host)}:{port}/"))
@@ -337,13 +414,15 @@ def _parse_document(response, body: bytes) -> dict:
         raise FetchError("unexpected answer", status=response.status)
     content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if content_type not in JSON_TYPES:
-        raise FetchError(f"not an ActivityPub document ({content_type or 'no type'})")
+        raise FetchError(
+            f"not an ActivityPub document ({content_type or 'no type'})", answered=True
+        )
     try:
         document = json.loads(body)
     except ValueError as exc:
-        raise FetchError("invalid JSON") from exc
+        raise FetchError("invalid JSON", answered=True) from exc
     if not isinstance(document, dict):
-        raise FetchError("not a JSON object")
+        raise FetchError("not a JSON object", answered=True)
     return document
 
 
