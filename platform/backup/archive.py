@@ -134,8 +134,14 @@ def read_manifest(path: Path) -> dict:
             f"format de sauvegarde {manifest.get('format_version')!r} inconnu de cette version"
             f" de Maillage (elle lit le format {FORMAT_VERSION})"
         )
-    members = manifest.get("members")
-    if not isinstance(members, dict) or not all(MEMBER_RE.fullmatch(n) for n in members):
+    members, database = manifest.get("members"), manifest.get("database")
+    if (
+        not isinstance(members, dict)
+        or not all(MEMBER_RE.fullmatch(name) for name in members)
+        or not isinstance(database, dict)
+        or database.get("member") not in members
+        or not isinstance(manifest.get("created_at"), str)
+    ):
         raise ArchiveError("le manifeste de l'archive est invalide")
     return manifest
 

@@ -61,8 +61,12 @@ class BackupResult:
 def backup(output: str | os.PathLike | None = None, with_secrets: bool = False) -> BackupResult:
     """Write the archive (to ``output``, a file or a folder; by default ``BACKUP_PATH``)."""
     path = archive_path(output)
-    staging = Path(tempfile.mkdtemp(prefix=".backup-", dir=path.parent))
-    writer = ArchiveWriter(path)
+    staging = _staging_folder(path.parent)
+    try:
+        writer = ArchiveWriter(path)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BackupError(f"impossible d'écrire l'archive {path} ({exc})") from exc
     try:
         copied = _add_files(writer, set())
         created_at = utcnow()
@@ -73,7 +77,7 @@ def backup(output: str | os.PathLike | None = None, with_secrets: bool = False) 
         _add_configuration(writer, with_secrets, created_at)
         manifest = _manifest(created_at, dump, with_secrets, len(copied))
         writer.close(manifest)
-    except database.DatabaseError as exc:
+    except (database.DatabaseError, OSError) as exc:
         writer.abort()
         raise BackupError(str(exc)) from exc
     except BaseException:
@@ -82,6 +86,13 @@ def backup(output: str | os.PathLike | None = None, with_secrets: bool = False) 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BackupResult(path, path.stat().st_size, len(copied), manifest)
+
+
+def _staging_folder(parent: Path) -> Path:
+    try:
+        return Path(tempfile.mkdtemp(prefix=".backup-", dir=parent))
+    except OSError as exc:
+        raise BackupError(f"impossible d'écrire dans {parent} ({exc})") from exc
 
 
 def archive_path(output: str | os.PathLike | None) -> Path:
@@ -93,7 +104,10 @@ def archive_path(output: str | os.PathLike | None) -> Path:
             raise BackupError(f"le dossier {path.parent} n'existe pas")
         return path
     folder = Path(output or current_app.config["BACKUP_PATH"]).resolve()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"impossible de créer le dossier {folder} ({exc})") from exc
     slug = re.sub(r"[^a-z0-9]+", "-", current_app.config["INSTANCE_NAME"].lower()).strip("-")
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     return folder / f"{slug or 'maillage'}-{stamp}.tar"
@@ -217,7 +231,19 @@ def _restore_staged(path: Path, manifest: dict, files_root: Path, staging: Path)
         database.restore(staging / source["member"], source)
     except database.DatabaseError as exc:
         raise BackupError(str(exc)) from exc
-    migrated_from = _migrate_forward(source["alembic_revision"])
+    try:
+        return _finish_restore(path, manifest, files_root, staging)
+    except Exception as exc:
+        db.session.rollback()
+        raise BackupError(
+            f"restauration interrompue après la copie de la base de données ({exc}). L'instance"
+            " n'est plus vide : corrigez la cause, videz la base et le dossier des fichiers,"
+            " puis recommencez."
+        ) from exc
+
+
+def _finish_restore(path: Path, manifest: dict, files_root: Path, staging: Path):
+    migrated_from = _migrate_forward(manifest["database"]["alembic_revision"])
     _move_files(staging / "files", files_root)
     settled = pending.settle(manifest["created_at"])
     _record(path, manifest, migrated_from, settled)

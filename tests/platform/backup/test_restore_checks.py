@@ -163,3 +163,15 @@ def test_every_outbox_kind_has_a_restore_decision(app):
     """A new kind of outbox work must be classified: replayed after a restore, or held."""
     assert set(HANDLERS) <= set(REPLAYED_KINDS) | set(HELD_KINDS)
     assert not set(REPLAYED_KINDS) & set(HELD_KINDS)
+
+
+def test_without_pg_dump_the_backup_says_what_to_install(app, monkeypatch, tmp_path):
+    if database.database_kind() != "postgresql":
+        pytest.skip("pg_dump is for PostgreSQL")
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(folder))
+    result = run_cli(app, "backup", "--output", str(folder))
+    assert result.exit_code == 1
+    assert "pg_dump est introuvable : installez le client PostgreSQL" in result.output
+    assert list(folder.iterdir()) == []  # no half-written archive, no staging folder
