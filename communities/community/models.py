@@ -70,6 +70,9 @@ class Topic(db.Model):
 
 class Community(db.Model):
     __tablename__ = "communities"
+    # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+    # maillage.federation.actors.tombstones).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)

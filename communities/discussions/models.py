@@ -22,6 +22,9 @@ class DiscussionTopic(db.Model):
     __table_args__ = (
         # The community's list: pinned first, then by last activity.
         Index("ix_discussion_topics_listing", "community_id", "pinned", "last_activity_at", "id"),
+        # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+        # maillage.federation.actors.tombstones).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +71,12 @@ class DiscussionTopic(db.Model):
 
 class DiscussionReply(db.Model):
     __tablename__ = "discussion_replies"
-    __table_args__ = (Index("ix_discussion_replies_topic_created", "topic_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_discussion_replies_topic_created", "topic_id", "created_at", "id"),
+        # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+        # maillage.federation.actors.tombstones).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("discussion_topics.id", ondelete="CASCADE"))

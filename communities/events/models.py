@@ -50,6 +50,9 @@ class Event(db.Model):
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity_positive"),
         CheckConstraint("going_count >= 0", name="going_count_positive"),
+        # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+        # maillage.federation.actors.tombstones).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,9 @@ class Post(db.Model):
     __table_args__ = (
         # Keyset pagination of a community's posts and of the home feed.
         Index("ix_posts_community_created", "community_id", "created_at", "id"),
+        # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+        # maillage.federation.actors.tombstones).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,7 +58,12 @@ class Post(db.Model):
 
 class Comment(db.Model):
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_post_created", "post_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_comments_post_created", "post_id", "created_at"),
+        # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+        # maillage.federation.actors.tombstones).
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

@@ -14,6 +14,9 @@ class User(db.Model):
     """A person, local or known to us through federation (``local`` is False)."""
 
     __tablename__ = "users"
+    # ActivityPub ids are never reused: no rowid handed out again on SQLite (see
+    # maillage.federation.actors.tombstones).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

@@ -38,10 +38,13 @@ def local_user_by_email(email: str) -> User | None:
 
 
 def username_taken(username: str) -> bool:
+    """Used now, or by an account that was deleted (its ActivityPub id is never reused)."""
+    from maillage.federation.actors.tombstones import username_retired
+
     return (
         db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
         is not None
-    )
+    ) or username_retired(username)
 
 
 def organisations() -> list[Organisation]:

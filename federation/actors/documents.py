@@ -8,7 +8,6 @@ sanitised like local content before anything is stored.
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 
 import nh3
@@ -17,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from maillage.federation.actors.keys import is_public_key_pem
 from maillage.federation.actors.models import ACTOR_TYPES
 from maillage.federation.ids import domain_of
+from maillage.federation.text import html_to_text
 from maillage.platform.errors import OperationError
 from maillage.platform.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 
@@ -53,8 +53,7 @@ def sanitise_html(value) -> str:
 
 def plain_text(value: str) -> str:
     """The text of sanitised HTML, paragraphs kept as blank lines (for bio/description)."""
-    value = re.sub(r"</p>\s*<p>|<br\s*/?>", "\n\n", value or "")
-    return html.unescape(nh3.clean(value, tags=set())).strip()[:SUMMARY_MAX]
+    return html_to_text(value, SUMMARY_MAX)
 
 
 def _text(value, limit: int) -> str:

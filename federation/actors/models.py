@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from maillage.communities.community.models import Community
@@ -99,3 +99,47 @@ class RemoteActor(db.Model):
 
     def __repr__(self) -> str:
         return f"<RemoteActor {self.type} {self.ap_id!r}>"
+
+
+class Tombstone(db.Model):
+    """A local object that was deleted: its id is never issued again and answers 410 Gone.
+
+    No content is kept, only what a ``Tombstone`` document says.  ``digest`` (SHA-256 of the
+    id) is what lookups use; the id itself is kept for content, but not for people: a deleted
+    account's old id names them (its username), and the digest is enough to answer for it and
+    to refuse to give it to someone else.
+    """
+
+    __tablename__ = "federation_tombstones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    ap_id: Mapped[str | None] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(20))
+    deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Tombstone {self.type} {self.ap_id or self.digest[:12]!r}>"
+
+
+class RemoteMedia(db.Model):
+    """An image of remote content, fetched once through the safe fetcher and re-encoded here.
+
+    Pages show our copy (``/media/remote/<storage_key>``), never the remote URL: the visitor's
+    browser does not call the remote server, and what is shown is an image we decoded and
+    encoded again (no metadata, no script, bounded size).
+    """
+
+    __tablename__ = "federation_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    storage_key: Mapped[str] = mapped_column(String(32), unique=True)
+    mime: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<RemoteMedia {self.storage_key} {self.url!r}>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app
 
 from maillage.communities import signals
+from maillage.federation.actors import tombstones  # noqa: F401 (its session hooks)
 from maillage.federation.actors.operations import ensure_key
 
 

@@ -72,11 +72,29 @@ def negotiate():
     if not wants_activity_json():
         return _comment_page(key) if kind == "comment" else None
     obj = access.load_local(kind, key)
-    if obj is None or not obj.ap_id or not access.readable(obj):
+    if obj is None:
+        return _gone(kind, key)
+    if not obj.ap_id or not access.readable(obj):
         abort(404)
     if obj.ap_id != f"{base_url()}{request.path}":
         return redirect(obj.ap_id, code=308)  # e.g. /u/Alice -> /u/alice
-    return activity_response(_committed(serialize.object_for(obj)))
+    document = _committed(serialize.object_for(obj))
+    # A deleted reply that others quote stays as a placeholder: gone all the same.
+    return activity_response(document, 410 if document.get("type") == "Tombstone" else 200)
+
+
+def _gone(kind: str, key: str):
+    """``410 Gone`` with a ``Tombstone`` for the id of a deleted local object, else 404."""
+    from maillage.federation.actors.tombstones import tombstone_for
+
+    name = key.lower() if kind in ("u", "c") else key
+    ap_id = f"{base_url()}/{kind}/{name}"
+    tombstone = tombstone_for(db.session, ap_id)
+    if tombstone is None:
+        abort(404)
+    return activity_response(
+        serialize.tombstone(ap_id, tombstone.type, tombstone.deleted_at), status=410
+    )
 
 
 def _comment_page(key: str):
@@ -153,6 +171,39 @@ def user_outbox(username: str):
         abort(404)
     page, before = _page_args()
     return activity_response(collections.user_outbox(user, page=page, before=before))
+
+
+# -- images of remote content ------------------------------------------------------------------
+
+#: A re-encoded image: shown, never run, framed only by our pages.
+MEDIA_CSP = "default-src 'none'; sandbox; frame-ancestors 'self'"
+
+
+@blueprint.get("/media/remote/<key>")
+def remote_media(key: str):
+    """Our copy of an image of remote content (see ``federation.groups.media``).
+
+    The key is the storage's random key (128 bits): it names one image and cannot be guessed,
+    so the copy of an image of a members-only post is not listed anywhere for others to find."""
+    from flask import send_file
+
+    from maillage.federation.actors.models import RemoteMedia
+    from maillage.platform.storage import KEY_RE, UnknownKey, get_storage
+
+    if not KEY_RE.fullmatch(key):
+        abort(404)
+    media = db.session.scalar(select(RemoteMedia).where(RemoteMedia.storage_key == key))
+    if media is None:
+        abort(404)
+    try:
+        path = get_storage().local_path(key)
+    except UnknownKey:
+        abort(404)
+    response = send_file(path, mimetype=media.mime, conditional=True, etag=key, max_age=None)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = MEDIA_CSP
+    response.headers["Cache-Control"] = "private, max-age=604800, immutable"
+    return response
 
 
 # -- WebFinger ---------------------------------------------------------------------------------
@@ -245,7 +296,6 @@ def _software_version() -> str:
 
 
 def _nodeinfo(version: str) -> dict:
-    from maillage.communities.posts.models import Comment, Post
     from maillage.communities.users.models import User
     from maillage.platform.db import utcnow
 
@@ -271,12 +321,52 @@ def _nodeinfo(version: str) -> dict:
                 "activeMonth": active_since(30),
                 "activeHalfyear": active_since(180),
             },
-            "localPosts": db.session.scalar(select(func.count(Post.id)).where(Post.local.is_(True)))
-            or 0,
-            "localComments": db.session.scalar(
-                select(func.count(Comment.id)).where(Comment.local.is_(True))
-            )
-            or 0,
+            **_public_content_counts(),
         },
         "metadata": {"nodeName": current_app.config.get("INSTANCE_NAME", "Maillage")},
     }
+
+
+#: ``app.extensions`` entry: ``(computed at, counts)`` of :func:`_public_content_counts`.
+_COUNTS_CACHE = "maillage.nodeinfo_counts"
+
+
+def _public_content_counts() -> dict:
+    """``localPosts``/``localComments``: what our people wrote that anyone may read.
+
+    Only posts and comments of public communities, not hidden by moderation — a secret or
+    private community's content is nobody's business outside it, its volume included.  Two
+    counts over an index-backed join; peers fetch NodeInfo often, so the numbers are kept for
+    ``NODEINFO_COUNTS_SECONDS`` (300) per process.
+    """
+    import time
+
+    ttl = float(current_app.config.get("NODEINFO_COUNTS_SECONDS", 300))
+    cached = current_app.extensions.get(_COUNTS_CACHE)
+    if cached is not None and time.monotonic() - cached[0] < ttl:
+        return cached[1]
+    counts = _count_public_content()
+    current_app.extensions[_COUNTS_CACHE] = (time.monotonic(), counts)
+    return counts
+
+
+def _count_public_content() -> dict:
+    from maillage.communities.community.models import Community
+    from maillage.communities.posts.models import Comment, Post
+
+    readable_posts = (
+        select(Post.id)
+        .join(Community, Community.id == Post.community_id)
+        .where(Community.visibility == Visibility.PUBLIC, Post.hidden_at.is_(None))
+    )
+    posts = db.session.scalar(
+        select(func.count()).select_from(readable_posts.where(Post.local.is_(True)).subquery())
+    )
+    comments = db.session.scalar(
+        select(func.count(Comment.id)).where(
+            Comment.local.is_(True),
+            Comment.hidden_at.is_(None),
+            Comment.post_id.in_(readable_posts),
+        )
+    )
+    return {"localPosts": posts or 0, "localComments": comments or 0}

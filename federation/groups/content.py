@@ -17,6 +17,7 @@ from maillage.communities.community.models import Role, Visibility
 from maillage.communities.permissions import can
 from maillage.communities.posts.models import Post
 from maillage.federation.groups import relay
+from maillage.federation.groups.attachments import extras_markdown
 from maillage.federation.groups.fetching import embedded_or_fetched
 from maillage.federation.groups.registry import (
     Ignored,
@@ -29,6 +30,7 @@ from maillage.federation.groups.registry import (
     undoes,
 )
 from maillage.federation.groups.targets import addressed_community, community_of, content_by_ap_id
+from maillage.federation.text import html_to_text
 from maillage.platform.audit.operations import record
 from maillage.platform.db import utcnow
 from maillage.platform.errors import OperationError
@@ -52,10 +54,6 @@ def sanitise(html: str) -> str:
     )
 
 
-def plain_text(html: str) -> str:
-    return " ".join(nh3.clean(html or "", tags=set()).split())
-
-
 def check_origin(incoming: Incoming, obj: dict) -> None:
     """The object must come from the actor's server and be attributed to the actor."""
     if not same_origin(id_of(obj), incoming.actor_id):
@@ -66,8 +64,9 @@ def check_origin(incoming: Incoming, obj: dict) -> None:
 
 
 def _text(obj: dict) -> tuple[str, str]:
-    """``(markdown source, sanitised HTML)``: the Markdown source when sent (Lemmy), else
-    the HTML content cleaned (Mastodon), with its plain text as the source."""
+    """``(markdown source, sanitised HTML)``: the Markdown source when sent (Lemmy, or a
+    Markdown ``content`` as PeerTube sends), else the HTML content cleaned (Mastodon), with its
+    text as the source."""
     limit = current_app.config["MAX_MARKDOWN_LENGTH"]
     source = obj.get("source")
     content = obj.get("content") if isinstance(obj.get("content"), str) else ""
@@ -75,14 +74,23 @@ def _text(obj: dict) -> tuple[str, str]:
         raise Rejected("content too long")
     if isinstance(source, dict) and source.get("mediaType") == "text/markdown":
         return str(source.get("content") or "")[:limit], ""
-    return plain_text(content)[:limit], sanitise(content)
+    if obj.get("mediaType") == "text/markdown":
+        return content[:limit], ""
+    return html_to_text(content)[:limit], sanitise(content)
 
 
-def _link(obj: dict) -> str:
-    for item in obj.get("attachment") or []:
-        if isinstance(item, dict) and item.get("type") == "Link" and item.get("href"):
-            return str(item["href"])
-    return ""
+def _body(incoming: Incoming, obj: dict, *, with_link: bool) -> tuple[str, str]:
+    """``(markdown source, HTML or "")``: the object's text, then its link (posts) and its
+    images (see ``attachments``), so that a link or an image alone is never an empty body."""
+    from maillage.platform.markdown import render
+
+    source, html = _text(obj)
+    extras = extras_markdown(obj, budget=incoming.budget, with_link=with_link)
+    if not extras:
+        return source, html
+    room = max(current_app.config["MAX_MARKDOWN_LENGTH"] - len(extras) - 2, 0)
+    text = source[:room].rstrip()
+    return (f"{text}\n\n{extras}" if text else extras), (html + render(extras) if html else "")
 
 
 def _title(obj: dict, source: str) -> str:
@@ -137,19 +145,19 @@ def create_content(incoming: Incoming, obj: dict):
     from maillage.communities.posts.operations import add_comment, create_post
 
     community, parent = _target_community(incoming, obj)
-    source, html = _text(obj)
+    is_comment = obj.get("type") in NOTE_TYPES and obj.get("inReplyTo")
+    if is_comment and parent is None:
+        raise Ignored("reply to something we do not have")
+    title = _title(obj, _text(obj)[0])
+    source, html = _body(incoming, obj, with_link=not is_comment)
     try:
-        if obj.get("type") in NOTE_TYPES and obj.get("inReplyTo"):
-            if parent is None:
-                raise Ignored("reply to something we do not have")
+        if is_comment:
             post = parent if isinstance(parent, Post) else parent.post
             author = _contributor(incoming, community, "comment", post)
             row = add_comment(post, author, source or "…")
         else:
             author = _contributor(incoming, community, "post", community)
-            link = _link(obj)
-            body = f"{source}\n\n<{link}>" if link and not html else source
-            row = create_post(community, author, _title(obj, source), body)
+            row = create_post(community, author, title, source)
     except OperationError as exc:
         raise Rejected(str(exc)) from exc
     if html:
@@ -161,12 +169,13 @@ def create_content(incoming: Incoming, obj: dict):
 def update_content(incoming: Incoming, obj: dict, row) -> None:
     if row.author.ap_id != incoming.actor_id:
         raise Rejected("only the author edits")
-    source, html = _text(obj)
+    title = _title(obj, _text(obj)[0])
+    source, html = _body(incoming, obj, with_link=isinstance(row, Post))
     if isinstance(row, Post):
         from maillage.communities.posts.operations import edit_post
 
         try:
-            edit_post(row, row.author, _title(obj, source), source)
+            edit_post(row, row.author, title, source)
         except OperationError as exc:
             raise Rejected(str(exc)) from exc
     else:

@@ -79,7 +79,7 @@ def _remote_inbox(user) -> list[str]:
     """The person's own instance hears of it even when it follows nothing here."""
     from maillage.federation.actors.operations import remote_actor_for
 
-    if getattr(user, "local", True):
+    if user is None or getattr(user, "local", True):
         return []
     remote = remote_actor_for(user)
     inbox = remote and (remote.shared_inbox or remote.inbox)
@@ -87,17 +87,24 @@ def _remote_inbox(user) -> list[str]:
 
 
 def publish_removal(obj, community, actor, reason: str, *, undo: bool = False):
-    """Hide ⇒ ``Delete`` with ``summary``; restore ⇒ ``Undo{Delete}``."""
+    """Hide ⇒ ``Delete`` with ``summary``; restore ⇒ ``Undo{Delete}``.
+
+    A remote person's content: their own instance hears it too, even when it follows nothing
+    here — it is where the object lives, and where the removal is read back from
+    (``removal_checks``)."""
     object_id = getattr(obj, "ap_id", None)
     if not object_id or not community.local or object_document(obj) is None:
         return None
     summary = reason or REMOVAL_SUMMARY
+    inboxes = _remote_inbox(getattr(obj, "author", None))
     if not undo:
-        return _announce(community, actor, "Delete", object_id, summary=summary)
+        return _announce(
+            community, actor, "Delete", object_id, summary=summary, extra_inboxes=inboxes
+        )
     if not _local_person(actor):
         return None
     delete = _inner("Delete", actor, object_id, community, summary=summary)
-    return _announce(community, actor, "Undo", delete)
+    return _announce(community, actor, "Undo", delete, extra_inboxes=inboxes)
 
 
 def publish_block(community, member, actor, reason: str, ends_at=None, *, undo=False):
@@ -179,12 +186,18 @@ def publish_flag(reporter, obj, community, reason: str) -> dict | None:
 
 def on_moderation(obj, community, actor, action: str, reason: str, expires_at) -> None:
     """One ``moderation_action``: see the module's docstring for what each becomes."""
+    from maillage.federation.outgoing import removal_checks
+
     action = str(action)
     if action == "delete":
         # The content's own delete operation sends the Delete right after: it reads this.
         setattr(obj, _REASON_ATTRIBUTE, reason or REMOVAL_SUMMARY)
+        if publish.enabled() and _local_person(actor):
+            removal_checks.schedule(obj, community, action)
     elif action in ("hide", "restore"):
-        publish_removal(obj, community, actor, reason, undo=action == "restore")
+        sent = publish_removal(obj, community, actor, reason, undo=action == "restore")
+        if sent is not None and action == "hide":
+            removal_checks.schedule(obj, community, action, sent)
     elif action in ("lock", "unlock"):
         publish_lock(obj, community, actor, action == "lock")
     elif action in ("ban", "unban"):

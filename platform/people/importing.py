@@ -212,11 +212,13 @@ def _ascii(text: str) -> str:
 
 
 def _username_taken(username: str, context: _Context) -> bool:
+    from maillage.federation.actors.tombstones import username_retired
+
     if username in context.taken_usernames:
         return True
     return (
         db.session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None
-    )
+    ) or username_retired(username)  # a deleted account's: its id is never reused
 
 
 def _derived_username(email: str, context: _Context) -> str:
