@@ -3,16 +3,21 @@
 Settings (one ``AUTH_PROVIDERS`` entry, see docs/auth-oidc.md): ``discovery_url`` (or
 ``server_metadata_url``), ``client_id``, ``client_secret``, ``client_auth_method``
 (``client_secret_basic`` or ``client_secret_post``), ``scopes``, ``claims_mapping``,
-``trust_email``, ``organisation_kind``, ``access_rules``, ``allowed_algorithms``, ``acr_values``,
-``timeout``, ``title``.  The provider authenticates and returns an IdentityInfo; the identities
-core decides which account that is.
+``trust_email``, ``organisation_kind``, ``access_rules``, ``allowed_algorithms``, ``acr_values``
+(the minimum level, see :mod:`maillage.auth.oidc.acr`), ``acr_levels``, ``timeout``, ``title``.
+The provider authenticates and returns an IdentityInfo; the identities core decides which
+account that is.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 
 from maillage.auth.identities.info import IdentityInfo
+from maillage.auth.oidc.acr import AcrPolicy, Level, ordered_levels
 from maillage.auth.oidc.client import ClientSettings, OIDCClient, origin
 from maillage.auth.oidc.tokens import InvalidToken, KeySource, read_userinfo, verify_id_token
 from maillage.auth.providers.base import AuthProvider
@@ -49,15 +54,47 @@ PROTOCOL_CLAIMS = frozenset(
     {"aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "s_hash", "sid", "azp", "jti"}
 )
 DEFAULT_TIMEOUT = 10.0
+#: a ``login_hint``: what the person types to sign in (OIDC Core 3.1.2.1), no space or control
+LOGIN_HINT_RE = re.compile(r"^[^\s\x00-\x1f\x7f]{1,254}$")
+#: what a re-authentication asks for: a new sign-in now, whatever session the provider has
+REAUTHENTICATION_PARAMS = {"prompt": "login", "max_age": "0"}
 
 
 class AuthenticationLevelTooLow(Exception):
-    """The ID token's ``acr`` is not one the configuration requires."""
+    """The ID token's ``acr`` does not reach the minimum the configuration requires."""
 
     def __init__(self, acr: str | None, required: tuple[str, ...]) -> None:
-        super().__init__(f"acr {acr!r} not in {required}")
+        super().__init__(f"acr {acr!r} below {required}")
         self.acr = acr
         self.required = required
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """What a successful authentication gives: who (``info``), the ID token to keep for the
+    provider's sign-out and its verified claims (``sid``, ``auth_time``…)."""
+
+    info: IdentityInfo
+    id_token: str
+    claims: dict
+
+    @property
+    def subject(self) -> str:
+        return str(self.claims["sub"])
+
+    @property
+    def sid(self) -> str | None:
+        """The provider's session id (OIDC Front/Back-Channel Logout), when it sends one."""
+        sid = self.claims.get("sid")
+        return sid if isinstance(sid, str) and sid else None
+
+    @property
+    def auth_time(self) -> int | None:
+        """When the person last proved who they are at the provider (POSIX time), if told."""
+        value = self.claims.get("auth_time")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return int(value)
 
 
 def _words(value, setting: str) -> tuple[str, ...]:
@@ -90,6 +127,10 @@ class OIDCProvider(AuthProvider):
     default_organisation_kind: ClassVar[str | None] = None
     default_auth_method: ClassVar[str] = "client_secret_basic"
     default_acr_values: ClassVar[tuple[str, ...]] = ()
+    #: the levels this type knows (ProConnect's); a generic provider's come from ``acr_levels``
+    known_acr_levels: ClassVar[dict[str, Level]] = {}
+    #: the authorization request parameters a sign-in URL may pass through (validated)
+    hint_parameters: ClassVar[tuple[str, ...]] = ("login_hint",)
 
     def __init__(self, name: str, settings: dict) -> None:
         super().__init__(name, settings)
@@ -105,6 +146,7 @@ class OIDCProvider(AuthProvider):
         self.acr_values = _words(
             settings.get("acr_values", self.default_acr_values), f"{where}: acr_values"
         )
+        self.acr = self._acr_policy(settings, where)
         self.algorithms = self._algorithms(settings, where)
         auth_method = settings.get("client_auth_method") or self.default_auth_method
         if auth_method not in AUTH_METHODS:
@@ -140,6 +182,15 @@ class OIDCProvider(AuthProvider):
             raise ConfigError(f"{where}: organisation_kind {kind!r} is not an organisation kind")
         return kind
 
+    def _acr_policy(self, settings: dict, where: str) -> AcrPolicy:
+        configured = settings.get("acr_levels")
+        if configured and self.known_acr_levels:
+            raise ConfigError(f"{where}: acr_levels: this type's levels are fixed")
+        if configured:
+            levels = ordered_levels(_words(configured, f"{where}: acr_levels"))
+            return AcrPolicy.build(self.acr_values, levels, where, strict=True)
+        return AcrPolicy.build(self.acr_values, self.known_acr_levels, where, strict=False)
+
     def _algorithms(self, settings: dict, where: str) -> tuple[str, ...]:
         configured = settings.get("allowed_algorithms")
         if not configured:
@@ -154,12 +205,41 @@ class OIDCProvider(AuthProvider):
 
     # -- the flow --------------------------------------------------------------------------------
 
-    def authorization_params(self) -> dict:
-        """Extra parameters of the authorization request."""
-        return {"acr_values": " ".join(self.acr_values)} if self.acr_values else {}
+    def authorization_params(self, reauthenticate: bool = False) -> dict:
+        """Extra parameters of the authorization request: the levels that reach the minimum
+        (the minimum first: ``acr_values`` lists them in order of preference) and, to confirm
+        who is at the keyboard before a sensitive action, a new sign-in whatever session the
+        provider has (``prompt=login``, ``max_age=0``: the ID token then carries
+        ``auth_time``, which the callback checks)."""
+        params = {}
+        if self.acr.minimums:
+            params["acr_values"] = " ".join(self.acr.accepted_values())
+        if reauthenticate:
+            params |= REAUTHENTICATION_PARAMS
+        return params
+
+    def valid_hints(self, values: Mapping[str, str | None]) -> dict[str, str]:
+        """The sign-in hints of ``values`` this provider takes, those that are well-formed
+        (others are left out: a hint only saves typing, a bad one must not stop a sign-in)."""
+        hints = {}
+        for name in self.hint_parameters:
+            value = (values.get(name) or "").strip()
+            if value and self.hint_is_valid(name, value):
+                hints[name] = value
+        return hints
+
+    def hint_is_valid(self, name: str, value: str) -> bool:  # noqa: ARG002 - overridden
+        return bool(LOGIN_HINT_RE.match(value))
 
     def authorization_url(
-        self, redirect_uri: str, state: str, nonce: str, code_verifier: str
+        self,
+        redirect_uri: str,
+        state: str,
+        nonce: str,
+        code_verifier: str,
+        *,
+        hints: Mapping[str, str | None] | None = None,
+        reauthenticate: bool = False,
     ) -> str:
         return self.client.authorization_url(
             redirect_uri,
@@ -167,18 +247,20 @@ class OIDCProvider(AuthProvider):
             state,
             nonce,
             code_verifier,
-            **self.authorization_params(),
+            **self.authorization_params(reauthenticate),
+            **self.valid_hints(hints or {}),
         )
 
     def check_claims(self, id_claims: dict) -> None:
-        """Checks of this provider's own on the verified ID token (the required level)."""
-        if self.acr_values and id_claims.get("acr") not in self.acr_values:
-            raise AuthenticationLevelTooLow(id_claims.get("acr"), self.acr_values)
+        """Checks of this provider's own on the verified ID token: the level reaches the
+        configured minimum (a stronger one is welcome, a weaker or unknown one is not)."""
+        if not self.acr.satisfied_by(id_claims.get("acr")):
+            raise AuthenticationLevelTooLow(id_claims.get("acr"), self.acr.minimums)
 
     def authenticate(
         self, code: str, redirect_uri: str, nonce: str, code_verifier: str
-    ) -> tuple[IdentityInfo, str]:
-        """Redeem ``code`` and verify what comes back: (who it is, the ID token to keep)."""
+    ) -> Authentication:
+        """Redeem ``code`` and verify what comes back (who it is, the ID token to keep)."""
         token = self.client.exchange_code(code, redirect_uri, code_verifier)
         issuer = self.client.metadata()["issuer"]
         id_token = token.get("id_token")
@@ -206,7 +288,7 @@ class OIDCProvider(AuthProvider):
                 client_id=self.client_id,
                 subject=id_claims["sub"],
             )
-        return self.identity_info(claims), id_token
+        return Authentication(self.identity_info(claims), id_token, dict(id_claims))
 
     # -- what the claims say ---------------------------------------------------------------------
 
@@ -220,12 +302,16 @@ class OIDCProvider(AuthProvider):
         return value.strip()[:limit] or None
 
     def _email_verified(self, claims: dict) -> bool:
-        """Only a provider configured to vouch for addresses is believed, unless it says
-        itself that this address is not verified."""
-        return self.trust_email and claims.get("email_verified", True) not in (False, "false")
+        """An address counts as verified only when the provider says so (``email_verified``
+        true: a missing claim is not a yes) and the configuration believes it
+        (``trust_email``)."""
+        verified = claims.get("email_verified")
+        return self.trust_email and (verified is True or verified == "true")
 
-    def identifier(self, sub: str, idp_id: str | None) -> str:
-        return f"{idp_id}:{sub}" if idp_id else sub
+    def identifier(self, sub: str) -> str:
+        """The account key: ``sub`` alone, unique at the issuer (OIDC Core 2; ProConnect's is
+        unique across its identity providers), whatever scopes the configuration asks for."""
+        return sub
 
     def identity_info(self, claims: dict) -> IdentityInfo:
         idp_id = self._claim(claims, "idp_id")
@@ -235,7 +321,7 @@ class OIDCProvider(AuthProvider):
         groups = claims.get(groups_claim) if groups_claim else None
         return IdentityInfo(
             provider=self.name,
-            identifier=self.identifier(str(claims["sub"]), idp_id),
+            identifier=self.identifier(str(claims["sub"])),
             email=email,
             email_verified=bool(email) and self._email_verified(claims),
             given_name=self._claim(claims, "given_name") or "",

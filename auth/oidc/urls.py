@@ -16,3 +16,8 @@ def callback_url(provider_name: str) -> str:
 
 def logout_callback_url(provider_name: str) -> str:
     return external_url("auth_oidc.logout_callback", name=provider_name)
+
+
+def backchannel_logout_url(provider_name: str) -> str:
+    """The ``backchannel_logout_uri`` to declare at the provider."""
+    return external_url("auth_oidc.backchannel_logout", name=provider_name)

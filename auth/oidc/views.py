@@ -1,10 +1,11 @@
-"""OIDC sign-in on the web: start the flow, come back from the provider, link an identity, come
-back from the provider's sign-out.
+"""OIDC sign-in on the web: start the flow, come back from the provider, link an identity,
+re-authenticate before a sensitive action, come back from the provider's sign-out.
 
 The provider authenticates (``OIDCProvider.authenticate``); ``finish_sign_in`` from the
-identities core decides the account, applies the access rules and opens the session.  Whatever
-goes wrong ends on a page that says what happened in plain French, with the failure in the audit
-log (``auth.login_failed``) and, when the provider could not be reached, in its status.
+identities core decides the account, applies the access rules and opens the session (with the
+provider's ``sub`` and ``sid``, for its back-channel logout).  Whatever goes wrong ends on a page
+that says what happened in plain French, with the failure in the audit log
+(``auth.login_failed``) and, when the provider could not be reached, in its status.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from flask_login import current_user, login_required
 
 from maillage.auth.identities.flow import finish_sign_in, start_linking
 from maillage.auth.identities.operations import record_failure
-from maillage.auth.oidc import state
+from maillage.auth.oidc import reauth, state
 from maillage.auth.oidc.blueprint import blueprint
 from maillage.auth.oidc.client import ProviderRefused, ProviderUnavailable
-from maillage.auth.oidc.provider import AuthenticationLevelTooLow, OIDCProvider
+from maillage.auth.oidc.provider import Authentication, AuthenticationLevelTooLow, OIDCProvider
 from maillage.auth.oidc.tokens import InvalidToken
 from maillage.auth.oidc.urls import callback_url
 from maillage.auth.providers.operations import record_error, record_success
@@ -60,14 +61,22 @@ def _unreachable(provider: OIDCProvider, exc: ProviderUnavailable):
 # -- starting the flow -------------------------------------------------------------------------
 
 
-def _start(provider: OIDCProvider, next_url: str | None):
-    flow = state.new_flow(provider.name, next_url)
+def _start(
+    provider: OIDCProvider,
+    next_url: str | None,
+    *,
+    hints=None,
+    reauth_user_id: int | None = None,
+):
+    flow = state.new_flow(provider.name, next_url, reauth_user_id)
     try:
         url = provider.authorization_url(
             callback_url(provider.name),
             flow.state,
             flow.nonce,
             flow.code_verifier,
+            hints=hints,
+            reauthenticate=reauth_user_id is not None,
         )
     except ProviderUnavailable as exc:
         return _unreachable(provider, exc)
@@ -76,11 +85,23 @@ def _start(provider: OIDCProvider, next_url: str | None):
 
 @blueprint.route("/login/oidc/<name>")
 def login(name: str):
+    """The sign-in button; ``login_hint`` and (ProConnect) ``idp_hint`` in the URL pass through
+    to the provider when well-formed, so a portal may link straight to someone's sign-in."""
     provider = _provider(name)
     next_url = safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("portal.home"))
-    return _start(provider, next_url)
+    return _start(provider, next_url, hints=request.args)
+
+
+def start_reauthentication(user, next_url: str):
+    """For a sensitive action: send ``user`` (signed in) to their provider for a new sign-in,
+    back to ``next_url``; None when the account has no identity at a configured OIDC
+    provider (the caller confirms by other means)."""
+    provider = reauth.provider_for(user)
+    if provider is None:
+        return None
+    return _start(provider, safe_next_url(next_url), reauth_user_id=user.id)
 
 
 @blueprint.route("/login/oidc/<name>/link", methods=["POST"])
@@ -104,14 +125,27 @@ def callback(name: str):
     if request.args.get("error"):
         return _provider_error(provider)
     try:
-        info, id_token = _authenticate(provider, flow)
+        result = _authenticate(provider, flow)
     except (ProviderUnavailable, ProviderRefused, InvalidToken, AuthenticationLevelTooLow) as exc:
         return _failure(provider, exc)
     record_success(provider.name)
     db.session.commit()
+    if flow.reauth_user_id is not None:
+        return reauth.finish(provider, flow, result)
     return finish_sign_in(
-        provider, info, next_url=flow.next_url, after_login=lambda: state.keep_id_token(id_token)
+        provider,
+        result.info,
+        next_url=flow.next_url,
+        after_login=lambda: _keep(result),
+        sid=result.sid,
     )
+
+
+def _keep(result: Authentication) -> None:
+    """What the new session keeps: the ID token (for the provider's sign-out) and when the
+    provider authenticated the person."""
+    state.keep_id_token(result.id_token)
+    state.note_authentication(result.auth_time)
 
 
 def _unknown_state(provider: OIDCProvider):
@@ -142,19 +176,30 @@ def _failure(provider: OIDCProvider, exc: Exception):
     return _invalid_token(provider, exc)
 
 
-def _authenticate(provider: OIDCProvider, flow: state.Flow):
+def _authenticate(provider: OIDCProvider, flow: state.Flow) -> Authentication:
     code = request.args.get("code")
     if not code:
         raise InvalidToken("pas de code dans la réponse")
-    returned_issuer = request.args.get("iss")  # RFC 9207, against mix-up attacks
-    if returned_issuer and returned_issuer != provider.client.metadata()["issuer"]:
-        raise InvalidToken("émetteur inattendu dans la réponse")
+    _check_returned_issuer(provider)
     return provider.authenticate(
         code,
         callback_url(provider.name),
         flow.nonce,
         flow.code_verifier,
     )
+
+
+def _check_returned_issuer(provider: OIDCProvider) -> None:
+    """RFC 9207, against mix-up attacks: the ``iss`` of the authorization response must be the
+    provider's issuer; a provider that announces the parameter must send it."""
+    metadata = provider.client.metadata()
+    returned_issuer = request.args.get("iss")
+    if returned_issuer is None:
+        if metadata.get("authorization_response_iss_parameter_supported") is True:
+            raise InvalidToken("émetteur absent de la réponse (RFC 9207)")
+        return
+    if returned_issuer != metadata["issuer"]:
+        raise InvalidToken("émetteur inattendu dans la réponse")
 
 
 def _provider_error(provider: OIDCProvider):

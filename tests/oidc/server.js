@@ -9,9 +9,23 @@
 //   client_secret_post, the `claims` parameter with acr values eidas1..3, ProConnect's scopes.
 //
 // Both use a minimal login form (/interaction/<uid>): a login name picks one of the accounts
-// below, whose claims (siret, idp_id, acr…) the tests rely on.  Accounts whose `quirk` is set get
-// a tampered ID token from the token endpoint (wrong audience, bad signature, alg none…), so the
-// relying party's checks are proved against real responses.
+// below, whose claims (siret, idp_id, acr…) the tests rely on; the form shows the `login_hint`
+// (pre-filled) and ProConnect's `idp_hint`.  Accounts whose `quirk` is set get a tampered ID
+// token from the token endpoint (wrong audience, bad signature, alg none, an old auth_time…) or a
+// tampered userinfo JWT (wrong sub, iss, aud), so the relying party's checks are proved against
+// real responses.
+//
+// Like ProConnect, the proconnect profile compares an essential `acr` exactly (the values of the
+// `claims` parameter, or of `acr_values` when both are sent) and refuses a sign-in that matches
+// none: "None of the requested ACRs could be obtained." (except for accounts whose quirk is
+// `lenient-acr`: an identity provider that answers whatever was asked, so that the relying
+// party's own check of the level is proved).
+//
+// Back-channel logout (OIDC Back-Channel Logout 1.0) is on: the client's backchannel_logout_uri
+// is the relying party's /logout/oidc/<name>/backchannel, ID tokens carry `sid`, and ending the
+// session here (end_session) posts a logout token there.  POST /test/logout-token (JSON: claims
+// to set, `drop`: claims to leave out, `tamper: "signature"`) answers a logout token signed with
+// this provider's key, for the checks a real provider never fails.
 //
 // Prints one line `READY <issuer>` on stdout once listening; stops on SIGTERM.
 
@@ -57,6 +71,11 @@ const GENERIC_ACCOUNTS = {
   'mallory-nonce': { quirk: 'wrong-nonce' },
   'mallory-none': { quirk: 'alg-none' },
   'mallory-hs256': { quirk: 'hs256' },
+  'mallory-stale': { quirk: 'stale-auth-time' },
+  bruno: {
+    given_name: 'Bruno', family_name: 'Fort', email: 'bruno.fort@exemple.gouv.fr',
+    email_verified: true, acr: 'loa-3',
+  },
 };
 
 const PROCONNECT_ACCOUNTS = {
@@ -79,8 +98,28 @@ const PROCONNECT_ACCOUNTS = {
     given_name: 'Gaëlle', usual_name: 'Forte', email: 'gaelle.forte@interieur.gouv.fr',
     uid: 'gforte', siret: '11000201100044', idp_id: 'fia1-interieur', acr: 'eidas2',
   },
+  'agent-eidas3': {
+    given_name: 'Carte', usual_name: 'Agent', uid: 'cagent', siret: '11000201100044',
+    idp_id: 'fia1-interieur', acr: 'eidas3',
+  },
+  'agent-mfa': {
+    given_name: 'Totp', usual_name: 'Agent', uid: 'tagent', siret: '11000201100044',
+    idp_id: 'fia1-interieur', acr: 'eidas1-mfa',
+  },
+  'agent-eidas0': {
+    given_name: 'Faible', usual_name: 'Agent', uid: 'fagent', siret: '11000201100044',
+    idp_id: 'proconnect-identite', acr: 'eidas0', quirk: 'lenient-acr',
+  },
+  'agent-inconnu': {
+    given_name: 'Inconnu', usual_name: 'Agent', uid: 'iagent', siret: '11000201100044',
+    idp_id: 'fia1-interieur', acr: 'niveau-inconnu', quirk: 'lenient-acr',
+  },
   'mallory-audience': { quirk: 'wrong-audience', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
   'mallory-signature': { quirk: 'bad-signature', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
+  'mallory-userinfo-sub': { quirk: 'userinfo-sub', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
+  'mallory-userinfo-iss': { quirk: 'userinfo-iss', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
+  'mallory-userinfo-aud': { quirk: 'userinfo-aud', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
+  'mallory-userinfo-no-iss': { quirk: 'userinfo-no-iss', siret: '11000201100044', idp_id: 'fia1', acr: 'eidas1' },
 };
 
 // A test that needs other claims (no email_verified, a groups claim…) starts a provider of its
@@ -172,8 +211,67 @@ function tamper(idToken) {
     case 'alg-none': return sign({ alg: 'none' }, payload);
     case 'hs256': return sign({ alg: 'HS256', typ: 'JWT' }, payload);
     case 'bad-signature': return `${h}.${b64({ ...payload, sub: 'sub-alice' })}.${s}`;
+    case 'stale-auth-time': return sign(header, { ...payload, auth_time: now - 3600 });
     default: return idToken;
   }
+}
+
+/** The userinfo JWT of an account whose quirk is about userinfo, re-signed after the change. */
+function tamperUserinfo(token) {
+  const [h, p] = token.split('.');
+  const header = unb64(h);
+  const payload = unb64(p);
+  switch (BY_SUB[payload.sub]?.quirk) {
+    case 'userinfo-sub': return sign(header, { ...payload, sub: 'sub-agent' });
+    case 'userinfo-iss': return sign(header, { ...payload, iss: 'http://127.0.0.1:1/elsewhere' });
+    case 'userinfo-aud': return sign(header, { ...payload, aud: 'another-client' });
+    case 'userinfo-no-iss': {
+      const { iss, ...rest } = payload;
+      return sign(header, rest);
+    }
+    default: return token;
+  }
+}
+
+function tamperUserinfoResponse(res) {
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    const type = String(res.getHeader('Content-Type') || '');
+    if (res.statusCode === 200 && chunk && type.startsWith('application/jwt')) {
+      const text = tamperUserinfo(chunk.toString());
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+      return end(text, ...rest);
+    }
+    return end(chunk, ...rest);
+  };
+}
+
+// -- logout tokens made to order (POST /test/logout-token) -------------------------------------
+
+async function logoutToken(req, res, issuer) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const order = JSON.parse(Buffer.concat(chunks).toString() || '{}');
+  const now = Math.floor(Date.now() / 1000);
+  const key = KEYS.find((one) => one.jwk.alg === (PROCONNECT ? 'ES256' : 'RS256'));
+  const payload = {
+    iss: issuer,
+    aud: CLIENT_ID,
+    iat: now,
+    exp: now + 120,
+    jti: crypto.randomUUID(),
+    events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    ...(order.claims || {}),
+  };
+  for (const name of order.drop || []) delete payload[name];
+  let token = sign({ alg: key.jwk.alg, kid: key.jwk.kid, typ: 'logout+jwt' }, payload);
+  if (order.tamper === 'signature') {
+    const [h, , s] = token.split('.');
+    token = `${h}.${b64({ ...payload, sub: 'sub-someone-else' })}.${s}`;
+  }
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify({ logout_token: token }));
 }
 
 /** Rewrite the ID token of the token endpoint's JSON response before it leaves. */
@@ -209,12 +307,18 @@ function policy() {
 function configuration() {
   const names = args.name.length ? args.name : [PROCONNECT ? 'proconnect' : 'generic'];
   return {
+    extraParams: PROCONNECT ? ['idp_hint'] : [],
+    // The relying party under test listens on loopback, which oidc-provider's outgoing requests
+    // (back-channel logout) refuse by default as a server-side request forgery guard.
+    fetch: (url, { dispatcher, ...options }) => globalThis.fetch(url, options),
     clients: [{
       client_id: CLIENT_ID,
       client_secret: CLIENT_SECRET,
       client_name: 'Maillage',
       redirect_uris: names.map((name) => `${args.rp}/login/oidc/${name}/callback`),
       post_logout_redirect_uris: names.map((name) => `${args.rp}/logout/oidc/${name}/callback`),
+      backchannel_logout_uri: `${args.rp}/logout/oidc/${names[0]}/backchannel`,
+      backchannel_logout_session_required: true,
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: PROCONNECT ? 'client_secret_post' : 'client_secret_basic',
@@ -235,13 +339,16 @@ function configuration() {
     findAccount,
     claims: PROCONNECT ? PROCONNECT_CLAIMS : GENERIC_CLAIMS,
     scopes: Object.keys(PROCONNECT ? PROCONNECT_CLAIMS : GENERIC_CLAIMS),
-    acrValues: PROCONNECT ? ['eidas1', 'eidas2', 'eidas3'] : [],
+    acrValues: PROCONNECT
+      ? ['eidas0', 'eidas0-mfa', 'eidas1', 'eidas1-mfa', 'eidas2', 'eidas3', 'niveau-inconnu']
+      : ['loa-1', 'loa-2', 'loa-3'],
     pkce: { required: () => !PROCONNECT },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: PROCONNECT },
       jwtUserinfo: { enabled: PROCONNECT },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
     },
     routes: PROCONNECT ? { authorization: '/authorize', userinfo: '/userinfo' } : {},
     interactions: {
@@ -300,20 +407,37 @@ async function interaction(provider, req, res, uid, action) {
   if (req.method === 'POST' && action === 'login') {
     const login = (await readForm(req)).get('login') || '';
     const account = ACCOUNTS[login];
-    if (!account) return page(res, 400, `<p>Compte inconnu : ${escape(login)}</p>${loginForm(uid)}`);
+    if (!account) return page(res, 400, `<p>Compte inconnu : ${escape(login)}</p>${loginForm(uid, details.params)}`);
+    const essential = PROCONNECT ? essentialAcrs(details.params) : [];
+    if (essential.length && account.quirk !== 'lenient-acr' && !essential.includes(account.acr)) {
+      return provider.interactionFinished(req, res, {
+        error: 'access_denied', error_description: 'None of the requested ACRs could be obtained.',
+      }, { mergeWithLastSubmission: false });
+    }
     const grantId = await grantFor(provider, details, account.sub);
     return provider.interactionFinished(req, res, {
       login: { accountId: account.sub, ...(account.acr ? { acr: account.acr } : {}), amr: ['pwd'] },
       consent: { grantId },
     }, { mergeWithLastSubmission: false });
   }
-  return page(res, 200, loginForm(uid));
+  return page(res, 200, loginForm(uid, details.params));
 }
 
-function loginForm(uid) {
-  return `<h1>Connexion au fournisseur d’identité de test</h1>
+/** ProConnect's essential acr values: those of `claims`, replaced by `acr_values` when both are
+ * sent (the federation's documented behaviour). */
+function essentialAcrs(params) {
+  const acr = params.claims ? JSON.parse(params.claims)?.id_token?.acr : undefined;
+  if (!acr?.essential) return [];
+  if (params.acr_values) return params.acr_values.split(' ');
+  return acr.values ?? (acr.value ? [acr.value] : []);
+}
+
+function loginForm(uid, params = {}) {
+  const hint = params.login_hint ? ` value="${escape(params.login_hint)}"` : '';
+  const idp = params.idp_hint ? `<p>Fournisseur d’identité demandé : ${escape(params.idp_hint)}</p>` : '';
+  return `<h1>Connexion au fournisseur d’identité de test</h1>${idp}
 <form method="post" action="${MOUNT}/interaction/${uid}/login">
-<label for="login">Identifiant</label> <input id="login" name="login" autocomplete="username">
+<label for="login">Identifiant</label> <input id="login" name="login" autocomplete="username"${hint}>
 <button type="submit">Se connecter</button></form>
 <form method="post" action="${MOUNT}/interaction/${uid}/abort"><button type="submit">Annuler</button></form>`;
 }
@@ -326,6 +450,7 @@ function main() {
     const issuer = `http://127.0.0.1:${server.address().port}${MOUNT}`;
     const provider = new Provider(issuer, configuration());
     provider.on('server_error', (ctx, error) => console.error('server_error', error));
+    provider.on('backchannel.error', (ctx, error) => console.error('backchannel.error', error.message));
     const callback = provider.callback();
     const interactionRoute = new RegExp(`^${MOUNT}/interaction/([\\w-]+)(?:/(login|abort))?$`);
 
@@ -334,8 +459,10 @@ function main() {
         const path = req.url.split('?')[0];
         const match = interactionRoute.exec(path);
         if (match) return await interaction(provider, req, res, match[1], match[2]);
+        if (req.method === 'POST' && path === '/test/logout-token') return await logoutToken(req, res, issuer);
         if (!path.startsWith(`${MOUNT}/`) && path !== MOUNT) return page(res, 404, '<p>Introuvable</p>');
         if (req.method === 'POST' && path === `${MOUNT}/token`) tamperTokenResponse(res);
+        if (path === `${MOUNT}/userinfo`) tamperUserinfoResponse(res);
         if (MOUNT) {
           req.originalUrl = req.url;
           req.url = req.url.slice(MOUNT.length) || '/';

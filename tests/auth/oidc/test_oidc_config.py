@@ -101,9 +101,9 @@ def test_proconnect_claims_become_an_identity(app):
         }
     )
     assert info.provider == "proconnect"
-    assert info.identifier == "fia1v2:4d6c1f"
+    assert info.identifier == "4d6c1f"  # sub alone: the key does not depend on idp_id
     assert info.display_name == "Anaïs Le Bihan-Kervéguen"
-    assert info.email_verified is True
+    assert info.email_verified is False  # ProConnect sends no email_verified: not a yes
     assert info.organisation_siret == "11000201100044"
     assert info.organisation_kind == "state_service"
     assert info.idp_id == "fia1v2"
@@ -115,7 +115,15 @@ def test_proconnect_claims_become_an_identity(app):
 
 @pytest.mark.parametrize(
     ("trust_email", "claim", "verified"),
-    [(False, True, False), (True, True, True), (True, None, True), (True, False, False)],
+    [
+        (False, True, False),
+        (True, True, True),
+        (True, "true", True),
+        (True, None, False),  # a missing email_verified is not a yes
+        (True, False, False),
+        (True, "false", False),
+        (True, 1, False),
+    ],
 )
 def test_an_address_is_vouched_for_only_by_a_trusted_provider(app, trust_email, claim, verified):
     provider = build(trust_email=trust_email)

@@ -296,7 +296,15 @@ def test_session_keeps_no_secret(serve, agent):
 
     browser.start("keycloak")
     (flow,) = session()["oidc_flows"].values()
-    assert set(flow) == {"provider", "state", "nonce", "code_verifier", "next_url", "started_at"}
+    assert set(flow) == {
+        "provider",
+        "state",
+        "nonce",
+        "code_verifier",
+        "next_url",
+        "started_at",
+        "reauth_user_id",
+    }
 
     browser.provider_login(browser.start("keycloak"), "alice")
     kept = session()
@@ -314,10 +322,11 @@ def test_a_code_injected_into_another_sign_in_is_refused_thanks_to_pkce(serve, a
     live = serve()
     browser = agent(live)
     victim_tab = browser.get("/login/oidc/keycloak", allow_redirects=False).headers["Location"]
-    attacker_code = browser.query(browser.callback_url("keycloak", "alice"))["code"]
+    stolen = browser.query(browser.callback_url("keycloak", "alice"))
     state = browser.query(victim_tab)["state"]
     response = browser.get(
-        "/login/oidc/keycloak/callback", params={"code": attacker_code, "state": state}
+        "/login/oidc/keycloak/callback",
+        params={"code": stolen["code"], "state": state, "iss": stolen["iss"]},
     )
     assert response.status_code == 400
     assert "Connexion refusée par le fournisseur d'identité" in response.page

@@ -18,15 +18,18 @@ def identities() -> list[Identity]:
     return list(db.session.scalars(select(Identity).order_by(Identity.id)))
 
 
-def test_authorization_request_asks_for_the_level_through_claims(serve, agent):
+def test_authorization_request_asks_for_the_minimum_level_and_stronger(serve, agent):
     browser = agent(serve())
     first = browser.start("proconnect").history[0]
     params = browser.query(first.headers["Location"])
     assert first.headers["Location"].split("?")[0].endswith("/api/v2/authorize")
+    # The minimum first (acr_values lists levels in order of preference), then every stronger
+    # level: ProConnect compares an essential acr exactly.
+    accepted = ["eidas1", "eidas1-mfa", "eidas2", "eidas3"]
+    assert params["acr_values"] == " ".join(accepted)
     assert json.loads(params["claims"]) == {
-        "id_token": {"acr": {"essential": True, "values": ["eidas1"]}}
+        "id_token": {"acr": {"essential": True, "values": accepted}}
     }
-    assert "acr_values" not in params  # ProConnect refuses parameters it does not know
     assert params["scope"].split() == [
         "openid",
         "given_name",
@@ -38,6 +41,9 @@ def test_authorization_request_asks_for_the_level_through_claims(serve, agent):
         "organizational_unit",
     ]
     assert params["code_challenge_method"] == "S256"
+    assert "prompt" not in params
+    assert "login_hint" not in params
+    assert "idp_hint" not in params
 
 
 def test_first_sign_in_provisions_into_the_organisation_of_the_siret(
@@ -50,7 +56,7 @@ def test_first_sign_in_provisions_into_the_organisation_of_the_siret(
 
     (identity,) = identities()
     assert identity.provider == "proconnect"
-    assert identity.identifier == "fia1-interieur:sub-agent"
+    assert identity.identifier == "sub-agent"  # sub alone: see test_oidc_account_keys
     assert identity.data["usual_name"] == "Lefèvre-Côté"
     assert identity.data["organizational_unit"] == "Direction du numérique"
     assert identity.data["acr"] == "eidas1"
@@ -58,7 +64,7 @@ def test_first_sign_in_provisions_into_the_organisation_of_the_siret(
     assert user.display_name == "Éloïse Lefèvre-Côté"
     assert user.organisation_id == interieur.id
     assert user.email == "eloise.lefevre@interieur.gouv.fr"
-    assert user.email_verified_at is not None  # ProConnect vouches for addresses
+    assert user.email_verified_at is None  # no email_verified claim: not vouched for
 
     again = agent(live).sign_in("proconnect", "agent")
     assert "Vous êtes connecté." in again.page
@@ -73,18 +79,21 @@ def test_unknown_siret_creates_a_state_service_organisation(serve, agent):
     assert organisation.siret == "21750001600019"
     assert organisation.name == "Établissement 21750001600019"
     assert organisation.kind == "state_service"  # the configured default of ProConnect
-    assert identity.identifier == "proconnect-identite:sub-collectivite"
+    assert identity.identifier == "sub-collectivite"
 
 
-def test_trusted_email_finds_the_existing_verified_account(serve, agent, create_user):
+def test_an_address_without_email_verified_never_joins_an_existing_account(
+    serve, agent, create_user
+):
+    """ProConnect sends no email_verified: a missing claim is not a yes, so the address alone
+    does not link the sign-in to the local account that verified it."""
     from maillage.platform.db import utcnow
 
     eloise = create_user("eloise", email="eloise.lefevre@interieur.gouv.fr")
     eloise.email_verified_at = utcnow()
     db.session.commit()
     agent(serve()).sign_in("proconnect", "agent")
-    (identity,) = identities()
-    assert identity.user_id == eloise.id
+    assert all(identity.user_id != eloise.id for identity in identities())
 
 
 def test_access_rule_refusal_shows_the_rule_organisation_and_siret(serve, agent, audit):
@@ -123,29 +132,62 @@ def test_organisation_kind_refusal_names_the_kind(serve, agent, create_organisat
     assert db.session.scalar(select(db.func.count(Organisation.id))) == 1
 
 
-def test_level_too_low_is_refused_with_an_explanation(serve, agent, audit):
-    live = serve({"proconnect": {"acr_values": ["eidas2", "eidas3"]}})
+def test_level_below_the_minimum_is_refused_with_an_explanation(serve, agent, audit):
+    live = serve({"proconnect": {"acr_values": "eidas2"}})
     browser = agent(live)
     first = browser.start("proconnect").history[0]
-    claims = json.loads(browser.query(first.headers["Location"])["claims"])
-    assert claims["id_token"]["acr"]["values"] == ["eidas2", "eidas3"]
+    params = browser.query(first.headers["Location"])
+    assert params["acr_values"] == "eidas2 eidas3"
+    assert json.loads(params["claims"])["id_token"]["acr"]["values"] == ["eidas2", "eidas3"]
 
-    response = agent(live).sign_in("proconnect", "agent")
+    # An identity provider that answers a weaker level anyway: our own check refuses it.
+    response = agent(live).sign_in("proconnect", "agent-eidas0")
     assert response.status_code == 403
     assert "Niveau d'authentification insuffisant" in response.page
-    assert "<code>eidas2</code> : substantiel (authentification à deux facteurs)" in response.page
-    assert "<code>eidas1</code> : faible (identifiant et mot de passe)" in response.page
+    assert "<code>eidas2</code> : substantiel (double authentification gérée par" in response.page
+    assert "ou un niveau plus élevé" in response.page
+    assert "<code>eidas0</code> : minimal (identité déclarée, mot de passe)" in response.page
     assert identities() == []
     (failure,) = audit("auth.login_failed")
     assert failure.data == {
         "provider": "proconnect",
         "reason": "acr",
-        "acr": "eidas1",
-        "required": ["eidas2", "eidas3"],
+        "acr": "eidas0",
+        "required": ["eidas2"],
     }
 
-    strong = agent(live).sign_in("proconnect", "agent-eidas2")
-    assert "Vous êtes connecté." in strong.page
+
+def test_an_unknown_level_is_refused(serve, agent, audit):
+    response = agent(serve()).sign_in("proconnect", "agent-inconnu")
+    assert response.status_code == 403
+    assert "Niveau d'authentification insuffisant" in response.page
+    assert "<code>niveau-inconnu</code>" in response.page
+    assert audit("auth.login_failed")[-1].data["acr"] == "niveau-inconnu"
+    assert identities() == []
+
+
+def test_proconnect_itself_refuses_a_level_outside_the_list(serve, agent):
+    """ProConnect answers access_denied when no requested level could be reached (here an
+    eidas1-mfa sign-in for a minimum of eidas2): the person reads its message."""
+    live = serve({"proconnect": {"acr_values": "eidas2"}})
+    response = agent(live).sign_in("proconnect", "agent-mfa")
+    assert response.status_code == 403
+    assert "None of the requested ACRs could be obtained." in response.page
+    assert identities() == []
+
+
+@pytest.mark.parametrize("login", ["agent", "agent-mfa", "agent-eidas2", "agent-eidas3"])
+def test_a_stronger_level_than_the_minimum_signs_in(serve, agent, login):
+    """The regression: eidas1 was required as an exact value (at ProConnect, which compares an
+    essential acr exactly, and here), so a stronger sign-in (eidas1-mfa, eidas2, eidas3) was
+    refused."""
+    response = agent(serve()).sign_in("proconnect", login)
+    assert "Vous êtes connecté." in response.page
+    (identity,) = identities()
+    assert identity.identifier == f"sub-{login}"
+    assert identity.data["acr"] == {"agent": "eidas1", "agent-mfa": "eidas1-mfa"}.get(
+        login, login.removeprefix("agent-")
+    )
 
 
 @pytest.mark.parametrize(
