@@ -53,7 +53,8 @@ def test_the_providers_logout_ends_the_session_it_opened(serve, agent, oidc_serv
     alice, joel = agent(live), agent(live)
     alice.sign_in("keycloak", "alice")
     joel.sign_in("keycloak", "joel")
-    assert signed_in(alice) and signed_in(joel)
+    assert signed_in(alice)
+    assert signed_in(joel)
     id_token = live.app.session_interface.get_signing_serializer(live.app).loads(
         alice.http.cookies.get("session")
     )["oidc_id_token"]
@@ -62,7 +63,7 @@ def test_the_providers_logout_ends_the_session_it_opened(serve, agent, oidc_serv
     # Alice signs out at the provider itself (another application, its own page): the provider
     # posts a logout token to every client of that session, us included.
     confirm = alice.http.get(f"{oidc_servers['generic'].issuer}/session/end", timeout=10)
-    (form,) = [form for form in alice.forms(confirm.text) if form.attrs.get("id") == "op.logoutForm"]
+    (form,) = [one for one in alice.forms(confirm.text) if one.attrs.get("id") == "op.logoutForm"]
     alice.http.post(
         requests.compat.urljoin(confirm.url, form.action),
         data={**form.fields, "logout": "yes"},
@@ -116,7 +117,9 @@ def test_a_good_token_is_taken_once_and_answered_200(client, oidc_servers, audit
         ({}, (), "signature", "signature invalide"),
     ],
 )
-def test_a_wrong_token_is_refused_with_400(client, oidc_servers, audit, claims, drop, tamper, detail):
+def test_a_wrong_token_is_refused_with_400(
+    client, oidc_servers, audit, claims, drop, tamper, detail
+):
     claims = {"sub": "sub-alice", "sid": "sid-x", **claims}
     token = logout_token(oidc_servers["generic"], claims, drop, tamper)
     response = post(client, token)
@@ -134,7 +137,8 @@ def test_the_audience_may_be_a_list(client, oidc_servers):
 
 def test_a_sid_alone_or_a_sub_alone_is_enough(client, oidc_servers):
     generic = oidc_servers["generic"]
-    assert post(client, logout_token(generic, {"sid": "sid-seul"}, drop=("sub",))).status_code == 200
+    sid_only = logout_token(generic, {"sid": "sid-seul"}, drop=("sub",))
+    assert post(client, sid_only).status_code == 200
     assert post(client, logout_token(generic, {"sub": "sub-joel"})).status_code == 200
 
 
