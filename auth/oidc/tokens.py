@@ -119,16 +119,15 @@ def read_userinfo(
     subject: str,
 ) -> dict:
     """The userinfo claims, from JSON or from a signed JWT (``application/jwt``), for the
-    person the ID token names."""
+    person the ID token names.  A signed response must name its issuer and us as audience
+    (OIDC Core 5.3.2: a missing ``iss`` or ``aud`` is refused too)."""
     if media_type == "application/jwt":
         token = body.decode("ascii", "replace").strip()
         claims = dict(verify_signature(token, keys, algorithms).claims)
-        if "iss" in claims and claims["iss"] != issuer:
+        if claims.get("iss") != issuer:
             raise InvalidToken("userinfo : émetteur inattendu")
         audience = claims.get("aud")
-        if audience is not None and client_id not in (
-            audience if isinstance(audience, list) else [audience]
-        ):
+        if client_id not in (audience if isinstance(audience, list) else [audience]):
             raise InvalidToken("userinfo : audience inattendue")
     else:
         try:
