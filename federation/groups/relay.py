@@ -12,6 +12,7 @@ import uuid
 from maillage.communities.community.models import Community, Visibility
 from maillage.federation.groups.registry import PUBLIC, id_of
 from maillage.federation.ids import base_url, domain_of
+from maillage.federation.outgoing.publish import boosted
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ def _addressing(community: Community) -> tuple[list[str], list[str]]:
 
 def announce(community: Community, activity: dict, *, origin: str) -> list[dict]:
     """Re-send ``activity`` unchanged inside an ``Announce`` of the Group to its followers'
-    instances, except the one it came from; a new post or comment is also announced as the
-    plain object, which Mastodon understands.  Returns the announces queued."""
+    instances, except the one it came from; a new public top-level object (a post, not a
+    comment: ``publish.boosted``) is also announced as the plain object, which Mastodon
+    understands.  Returns the announces queued."""
     if not community.local or community.visibility == Visibility.SECRET:
         return []
     if activity.get("type") not in RELAYED:
@@ -79,7 +81,7 @@ def announce(community: Community, activity: dict, *, origin: str) -> list[dict]
     sent = [_announce(community, without_context(activity), to, cc)]
     obj = activity.get("object")
     public = community.visibility == Visibility.PUBLIC
-    if public and activity.get("type") == "Create" and isinstance(obj, dict) and obj.get("id"):
+    if public and activity.get("type") == "Create" and boosted(obj):
         # the bare object for Mastodon: it fetches it, so only for what anyone may read
         sent.append(_announce(community, obj["id"], to, cc))
     for item in sent:

@@ -116,9 +116,10 @@ def announce_local(
     """Wrap the activity ``build(addressing)`` returns in the Group's Announce and queue it.
 
     ``build`` is called only when someone will receive it, so a community without remote
-    followers costs no serialisation.  ``plain_object``: a new post or comment is also
-    announced as the bare object id (a boost, the form Mastodon shows), once per inbox.
-    ``extra_inboxes``: instances that must hear it without following (a banned person's).
+    followers costs no serialisation.  ``plain_object``: a new public top-level object (a post,
+    a topic, an event) is also announced as the bare object id (a boost, the form Mastodon
+    shows), once per inbox; see :func:`boosted`.  ``extra_inboxes``: instances that must hear it
+    without following (a banned person's).
     """
     addressing = local_group_addressing(community)
     if addressing is None:
@@ -132,8 +133,7 @@ def announce_local(
     wrapper = activities.announce(community.ap_id, inner, to=addressing.to, cc=addressing.cc)
     enqueue(wrapper, inboxes, community.ap_id)
     obj = inner.get("object")
-    # Only public content: a boost of a followers-only object is shown by nobody.
-    if plain_object and addressing.public and isinstance(obj, dict) and obj.get("id"):
+    if plain_object and addressing.public and boosted(obj):
         boost = activities.activity(
             "Announce",
             community.ap_id,
@@ -144,6 +144,21 @@ def announce_local(
         )
         enqueue(boost, inboxes, community.ap_id)
     return wrapper
+
+
+def boosted(obj) -> bool:
+    """Is this new object of a PUBLIC community also announced as its bare id?
+
+    The plain ``Announce`` is for Mastodon-like servers, which show a Group's boost of a post
+    in their timelines and ignore the FEP-1b12 ``Announce{Create}``.  Only for top-level
+    objects (a ``Page``, an ``Event``…, never a reply: no ``inReplyTo``): a boost of a comment
+    shows nobody a thread, and Lemmy-like servers, which already applied the wrapped
+    ``Create``, fetch the announced id again and log a failure for each comment.  Decided from
+    the object, not per receiving server: we know no peer's software without asking its
+    NodeInfo, and the wrapped activity carries everything Lemmy, PieFed, Mbin and another
+    Maillage need, so the one extra boost per post is harmless to them.
+    """
+    return isinstance(obj, dict) and bool(obj.get("id")) and not obj.get("inReplyTo")
 
 
 def send_to_remote_group(community: Community, signer_ap_id: str, build) -> dict | None:
