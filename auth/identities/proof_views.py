@@ -4,10 +4,11 @@ A first sign-in that stops at :class:`~maillage.auth.identities.operations.LinkP
 lands on ``/login/link``: the person proves they hold the account with its password (and second
 factor), by signing in with another identity of that account, or with a code e-mailed to its
 address — or says it is not theirs (a distinct account, without the address), or gives up
-(nothing linked, nothing created).  Wrong passwords and codes count against the sign-in rate
-limits (``RATELIMIT_LOGIN``, per IP address and per account, with the account's own password
-sign-ins); codes sent count against ``RATELIMIT_PASSWORD_RESET`` per IP address and
-``RATELIMIT_PASSWORD_RESET_PER_ADDRESS`` per account.
+(nothing linked, nothing created).  Wrong passwords and codes count against ``RATELIMIT_LOGIN``
+(per IP address and per account to prove), on top of the proof's own limit
+(:data:`~maillage.auth.identities.proofs.MAX_FAILURES`); codes sent count against
+``RATELIMIT_PASSWORD_RESET`` per IP address and ``RATELIMIT_PASSWORD_RESET_PER_ADDRESS`` per
+account.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from maillage.platform.extensions import db
 
 
 def _proof_account() -> str:
-    """The account to prove: the same budget as its own password sign-ins."""
+    """The account to prove (whichever browser or identity asks)."""
     return f"user:{flow.pending_account_id()}"
 
 
