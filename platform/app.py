@@ -57,6 +57,7 @@ FEATURE_PACKAGES = (
     "maillage.auth.identities",
     "maillage.auth.providers",
     "maillage.auth.twofactor",
+    "maillage.auth.sessions",
     "maillage.auth.directory",
     "maillage.auth.oidc",
     "maillage.auth.ldap",

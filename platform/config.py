@@ -1,16 +1,25 @@
 """Configuration: defaults, then ``instance/config.py``, then ``MAILLAGE_*`` environment variables.
 
-Validated once at start-up by :func:`validate`; a production instance refuses to start with the
-default secret key or cookies that travel over plain HTTP.
+Validated once at start-up by :func:`validate`; a production instance refuses to start with a
+short secret key or cookies that travel over plain HTTP.  No instance ever runs on the published
+default key: without a configured key, a random one is generated once into
+``instance/secret_key`` (see :func:`instance_secret_key`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 from pathlib import Path
 
-DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - the value production refuses
+#: The key published in the source: never used to sign anything (replaced at start-up).
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me"  # noqa: S105 - the value never used
+#: Where a generated secret key is kept, in the instance folder.
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+#: Shortest secret key accepted: in production when configured, always in the key file.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigError(RuntimeError):
@@ -253,6 +262,8 @@ def validate(config: dict) -> None:
         retention and config["INACTIVE_ACCOUNT_WARNING_DAYS"] >= retention
     ):
         problems.append("INACTIVE_ACCOUNT_WARNING_DAYS must be > 0 and below the retention")
+    if config["SECRET_KEY"] in {DEFAULT_SECRET_KEY, ""}:
+        problems.append("SECRET_KEY must not be the published default")
     if config["ENV"] == "production":
         problems.extend(_production_problems(config))
     if problems:
@@ -264,9 +275,10 @@ def _production_problems(config: dict) -> list[str]:
     problems = []
     if config["FEDERATION_ALLOW_LOOPBACK"]:
         problems.append("FEDERATION_ALLOW_LOOPBACK is for tests only, never in production")
-    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY or len(config["SECRET_KEY"]) < 32:
+    if len(config["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
         problems.append(
-            "production needs MAILLAGE_SECRET_KEY (32 characters or more, not the default)"
+            f"production needs MAILLAGE_SECRET_KEY of {MIN_SECRET_KEY_LENGTH} characters or more"
+            " (or none: a random one is then generated in the instance folder)"
         )
     if not config["SESSION_COOKIE_SECURE"]:
         problems.append("production needs secure cookies (MAILLAGE_SESSION_COOKIE_SECURE=true)")
@@ -285,6 +297,66 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         config.update({k: v for k, v in namespace.items() if k.isupper()})
     from_environment(config)
     config.update(overrides or {})
+    if not is_configured_secret(config.get("SECRET_KEY")):
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
     normalise(config)
     validate(config)
     return config
+
+
+# -- the secret key -----------------------------------------------------------------------------
+
+
+def is_configured_secret(key: object) -> bool:
+    """Whether ``key`` was really chosen: not missing, not empty, not the published default."""
+    if isinstance(key, bytes):
+        return bool(key.strip())
+    return isinstance(key, str) and key.strip() not in {"", DEFAULT_SECRET_KEY}
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """The instance's own secret key from ``instance/secret_key``, generated on first use.
+
+    The file is created once, readable by its owner only (0600), and atomically: the key is
+    written to a private temporary file which is then hard-linked to its final name, an
+    operation that fails if the name exists.  So two processes starting together (web server
+    and worker) agree: the second one to link reads the first one's complete key.
+    """
+    path = Path(instance_path) / SECRET_KEY_FILE
+    try:
+        if not path.exists():
+            _create_secret_key_file(path)
+        return _read_secret_key_file(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"no MAILLAGE_SECRET_KEY configured and {path} cannot be created or read ({exc})"
+        ) from exc
+
+
+def _create_secret_key_file(path: Path) -> None:
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _read_secret_key_file(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)  # restored by hand or by a loose umask: owner only again
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH or key == DEFAULT_SECRET_KEY:
+        raise ConfigError(
+            f"{path} holds no usable secret key ({MIN_SECRET_KEY_LENGTH} characters or more):"
+            " remove it to have a new one generated (every session then ends)"
+        )
+    return key

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from maillage.auth.passwords import MIN_LENGTH, hash_password
+from maillage.auth.sessions.operations import end_user_sessions
 from maillage.communities import signals
 from maillage.communities.organisations.models import Organisation
 from maillage.communities.users.models import User
@@ -107,7 +108,8 @@ def update_profile(
 def set_password(user: User, password: str, actor=None) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1  # every other session ends with the old password
+    # every other session ends with the old password
+    end_user_sessions(user, reason="password", actor=actor or user)
     record(actor or user, "user.password_changed", user)
 
 
@@ -123,5 +125,5 @@ def set_locale(user: User, locale: str | None) -> None:
 def end_other_sessions(user: User) -> None:
     """Invalidate every session of ``user`` (the login id carries the session version); the
     caller starts a fresh one for the current browser if it should stay signed in."""
-    user.session_version += 1
+    end_user_sessions(user, reason="others", actor=user)
     record(user, "user.sessions_ended", user)

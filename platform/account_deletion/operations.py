@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from maillage.auth.sessions.operations import end_user_sessions
 from maillage.communities.community.models import Community, Membership, Role
 from maillage.communities.users.models import User
 from maillage.platform.audit.operations import record
@@ -288,7 +289,7 @@ def anonymise(user: User, now: dt.datetime) -> None:
     user.organisation_id = None
     user.is_admin = user.is_trainer = user.is_ambassador = False
     user.is_active = False
-    user.session_version = (user.session_version or 1) + 1
+    end_user_sessions(user, reason="deleted")
     user.deletion_due_at = user.deletion_requested_by_id = user.inactivity_warned_at = None
     user.suspended_at = user.suspended_by_id = None
     user.suspension_reason = None

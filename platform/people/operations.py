@@ -3,8 +3,9 @@ password reset, remove the second factor, grant and revoke platform roles.
 
 Every function checks that ``actor`` is an administrator, writes the audit log (``people.*``)
 and, when the person must know, queues an e-mail in the same transaction.  The caller commits.
-Suspending bumps ``session_version`` (every session ends at once) and clears ``is_active``, which
-every way in checks: Flask-Login's loader, password sign-in, OIDC/LDAP sign-in, API tokens.
+Suspending ends every session (``auth.sessions``: records deleted, ``session_version`` bumped)
+and clears ``is_active``, which every way in checks: Flask-Login's loader, password sign-in,
+OIDC/LDAP sign-in, API tokens.
 The last active administrator is never suspended nor demoted: the platform would be orphaned.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import delete, func, select
 
 from maillage.auth.local.operations import absolute_url, password_reset_token
 from maillage.auth.passwords import hash_password
+from maillage.auth.sessions.operations import end_user_sessions
 from maillage.auth.twofactor.models import RecoveryCode
 from maillage.communities.permissions import can
 from maillage.communities.users.models import User
@@ -113,7 +115,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
     user.suspended_at = utcnow()
     user.suspended_by_id = actor.id
     user.suspension_reason = reason
-    user.session_version += 1
+    end_user_sessions(user, reason="suspended", actor=actor)
     record(actor, "people.suspend", user, reason=reason)
     mail_person(user, _l("Votre compte est suspendu"), "suspended", reason=reason)
 
@@ -144,7 +146,7 @@ def reactivate(actor: User, user: User) -> None:
 def end_sessions(actor: User, user: User) -> None:
     """Sign ``user`` out of every browser at once (API tokens are not sessions: they stay)."""
     require_admin(actor)
-    user.session_version += 1
+    end_user_sessions(user, reason="admin", actor=actor)
     record(actor, "people.sessions_ended", user)
 
 
@@ -162,7 +164,7 @@ def force_password_reset(actor: User, user: User, reason: str = "") -> None:
         raise OperationError(_l("Ce compte est suspendu ou désactivé."))
     # A random password nobody knows: the old one stops working, the reset link still opens it.
     user.password_hash = hash_password(secrets.token_urlsafe(32))
-    user.session_version += 1
+    end_user_sessions(user, reason="password_reset", actor=actor)
     record(actor, "people.password_reset", user, reason=reason)
     seconds = current_app.config["PASSWORD_RESET_VALID_SECONDS"]
     mail_person(

@@ -103,7 +103,7 @@ def test_session_is_renewed_at_login(client, new_client, create_user, sign_in):
         assert "planted" not in session
         assert "csrf_token" not in session  # the pre-login CSRF secret went with the rest
         assert set(session).isdisjoint(planted_keys - {"_flashes"})
-        assert session["_user_id"] == user.get_id()
+        assert session["_user_id"].startswith(user.get_id() + ":")  # and this session's record
 
     assert new_client(before).get("/account/profile").status_code == 302  # opens nothing
     assert new_client(after).get("/account/profile").status_code == 200

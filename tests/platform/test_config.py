@@ -42,9 +42,15 @@ def test_instance_file_is_read(tmp_path):
     assert "lowercase" not in config
 
 
-def test_production_refuses_the_default_secret_key(tmp_path):
+def test_production_never_runs_on_the_default_secret_key(tmp_path):
+    app = create_app({"ENV": "production", "BASE_URL": "https://m.gouv.fr"}, instance_path=tmp_path)
+    assert app.config["SECRET_KEY"] != DEFAULT_SECRET_KEY
+    assert app.config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
+
+
+def test_production_refuses_a_short_secret_key(tmp_path):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
-        create_app({"ENV": "production", "BASE_URL": "https://m.gouv.fr"}, instance_path=tmp_path)
+        load(tmp_path, {"ENV": "production", "SECRET_KEY": "short", "BASE_URL": "https://m.fr"})
 
 
 def test_production_refuses_plain_http_base_url(tmp_path):
