@@ -1,10 +1,12 @@
 """Deleting one's account from *Mon compte*, and the administrators' side of the same path.
 
 Proof that the person at the keyboard owns the account: the password of a local account; for an
-account without password (SSO only), a sign-in with their provider in the last
-:data:`REAUTH_WINDOW` — every sign-in stores its time in the session (``auth_signed_in_at``,
-written by auth.local on Flask-Login's ``user_logged_in``), so « Se reconnecter » ends this
-session and sends the person through their provider's sign-in back to this page.
+account without password (SSO only), an authentication by their provider in the last
+:data:`REAUTH_WINDOW`: « Se reconnecter » asks the OIDC provider for a new sign-in
+(``prompt=login``) and the way back checks its ``auth_time`` (maillage.auth.oidc.reauth); for
+other providers (LDAP) every sign-in stores its time in the session (``auth_signed_in_at``,
+written by auth.local on Flask-Login's ``user_logged_in``), and « Se reconnecter » ends this
+session and sends the person through the sign-in page back here.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ SIGNED_IN_AT_KEY = "auth_signed_in_at"
 
 
 def _recently_signed_in() -> bool:
+    from maillage.auth.oidc.reauth import fresh_authentication
+
+    # An account known to an OIDC provider: when that provider last authenticated the person
+    # (its auth_time), not when this session opened (a silent single sign-on proves nothing).
+    fresh = fresh_authentication(current_viewer(), REAUTH_WINDOW)
+    if fresh is not None:
+        return fresh
     signed_in_at = session.get(SIGNED_IN_AT_KEY)
     if not isinstance(signed_in_at, int):
         return False
@@ -103,7 +112,13 @@ def request_deletion():
 @blueprint.route("/account/delete/reauthenticate", methods=["POST"])
 @login_required
 def reauthenticate():
-    """End this session and sign in again (with the provider) to come back here."""
+    """A new sign-in at the person's OIDC provider (``prompt=login``, its ``auth_time`` checked
+    on the way back); for other accounts, end this session and sign in again to come back."""
+    from maillage.auth.oidc.views import start_reauthentication
+
+    response = start_reauthentication(current_viewer(), url_for("account_deletion.page"))
+    if response is not None:
+        return response
     end_session()
     return redirect(url_for("auth.login", next=url_for("account_deletion.page")))
 
