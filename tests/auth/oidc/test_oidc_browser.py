@@ -13,7 +13,18 @@ pytestmark = pytest.mark.browser
 def test_sign_in_page_with_providers_is_accessible(serve, page):
     live = serve()
     page.goto(f"{live.url}/login")
-    assert page.get_by_role("link", name="S’identifier avec ProConnect").is_visible()
+    button = page.get_by_role("button", name="S’identifier avec ProConnect")
+    assert button.is_visible()
+    box = button.bounding_box()
+    assert (box["width"], box["height"]) == (214, 56)  # the published button's size
+    drawn = page.evaluate(
+        "getComputedStyle(document.querySelector('.proconnect-button')).backgroundImage"
+    )
+    assert drawn.endswith('/oidc/static/oidc/proconnect-button.svg")')
+    # Where background images are not drawn (forced colours), the words show instead.
+    page.emulate_media(forced_colors="active")
+    assert page.locator(".proconnect-sr-only").bounding_box()["width"] > 100
+    page.emulate_media(forced_colors="none")
     assert page.get_by_role("link", name="Se connecter avec Keycloak du ministère").is_visible()
     assert (
         page.get_by_role("link", name="Qu’est-ce que ProConnect ? (nouvelle fenêtre)").count() == 1
@@ -31,7 +42,7 @@ def test_sign_in_and_out_through_the_provider_in_a_browser(serve, page):
         ),
     )
     page.goto(f"{live.url}/login")
-    page.get_by_role("link", name="S’identifier avec ProConnect").click()
+    page.get_by_role("button", name="S’identifier avec ProConnect").click()
     page.get_by_label("Identifiant").fill("agent")
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(f"{live.url}/")

@@ -165,17 +165,37 @@ def test_sign_in_page_shows_each_provider_button(client):
     page = html.unescape(client.get("/login?next=/communities").get_data(as_text=True))
     assert "Se connecter avec Keycloak du ministère" in page
     assert 'href="/login/oidc/keycloak?next=/communities"' in page
-    assert (
-        '<a class="button proconnect-button" href="/login/oidc/proconnect?next=/communities">'
-        in page
-    )
-    assert "S’identifier avec ProConnect</a>" in page
+    # ProConnect's published button: a form's button whose name is the hidden text.
+    assert '<form method="get" action="/login/oidc/proconnect">' in page
+    assert '<input type="hidden" name="next" value="/communities">' in page
+    assert '<button type="submit" class="proconnect-button">' in page
+    assert '<span class="proconnect-sr-only">S’identifier avec ProConnect</span>' in page
+    assert '<link rel="stylesheet" href="/oidc/static/oidc/proconnect.css">' in page
     whatis = re.search(r'<a href="https://www.proconnect.gouv.fr/"[^>]*>(.*?)</a>', page).group(0)
     assert 'target="_blank"' in whatis
     assert 'rel="noopener noreferrer"' in whatis
     assert 'title="Qu’est-ce que ProConnect ? - nouvelle fenêtre"' in whatis
     assert "Qu’est-ce que ProConnect ?" in whatis
     assert '<span class="visually-hidden"> (nouvelle fenêtre)</span>' in whatis
+
+
+def test_the_proconnect_button_styles_and_drawings_are_served(client):
+    css = client.get("/oidc/static/oidc/proconnect.css")
+    assert css.status_code == 200
+    text = css.get_data(as_text=True)
+    css.close()
+    assert 'background-image: url("proconnect-button.svg")' in text
+    assert 'background-image: url("proconnect-button-hover.svg")' in text
+    for name, colour in (
+        ("proconnect-button.svg", "#000091"),
+        ("proconnect-button-hover.svg", "#1212FF"),
+    ):
+        drawing = client.get(f"/oidc/static/oidc/{name}")
+        assert drawing.status_code == 200
+        assert drawing.mimetype == "image/svg+xml"
+        svg = drawing.get_data(as_text=True)
+        drawing.close()
+        assert f'<rect width="211" height="58" fill="{colour}"/>' in svg
 
 
 def test_form_action_allows_the_providers_origins(client, oidc_servers):
