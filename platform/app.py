@@ -6,13 +6,21 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, Request, g, request, session
 from flask_login import current_user
 from markupsafe import Markup, escape
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from maillage.platform import config as config_module
 from maillage.platform.celery_app import apply_beat_schedule, init_celery
-from maillage.platform.errors import register_error_handlers
+from maillage.platform.db import MAX_DATABASE_INTEGER, retry_once_if_busy, use_busy_timeout
+from maillage.platform.errors import (
+    UnstorableText,
+    refuse_unstorable_url,
+    register_error_handlers,
+    unstorable,
+    unstorable_fields,
+)
 from maillage.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 from maillage.platform.logging import configure_logging
 
@@ -45,6 +53,7 @@ FEATURE_PACKAGES = (
     "maillage.platform.api",
     "maillage.platform.audit",
     "maillage.platform.outbox",
+    "maillage.platform.health",
     "maillage.platform.notifications",
     "maillage.platform.admin",
     "maillage.platform.firstrun",
@@ -86,6 +95,54 @@ def feature_modules(part: str) -> list[str]:
     ]
 
 
+class CheckedRequest(Request):
+    """The request, refusing text no database can store (NUL, lone surrogates) the moment its
+    body is parsed — form fields, upload names, JSON — whoever reads it first (the CSRF check, a
+    view, the API).  With :func:`maillage.platform.errors.refuse_unstorable_url` for the URL, the
+    one place every form, API call and lookup goes through."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        names = [upload.filename or "" for upload in self.files.values()]
+        if unstorable_fields(self.form) or unstorable(names):
+            raise UnstorableText  # (the uploads are closed with the request, as always)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        data = super().get_json(force=force, silent=silent, cache=cache)
+        if unstorable(data):
+            raise UnstorableText
+        return data
+
+
+class MaillageFlask(Flask):
+    """Flask, with the request's steps retried once when SQLite is busy (see
+    :func:`maillage.platform.db.retry_once_if_busy` for when that is safe)."""
+
+    request_class = CheckedRequest
+
+    def preprocess_request(self):
+        return retry_once_if_busy(super().preprocess_request)
+
+    def dispatch_request(self):
+        return retry_once_if_busy(super().dispatch_request)
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` for every route: values outside the INTEGER column range do not match (404),
+    like any unknown id; route options (``min``, ``max``) can narrow the range, never widen it."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        lowest, highest = -MAX_DATABASE_INTEGER - 1, MAX_DATABASE_INTEGER
+        self.min = lowest if self.min is None else max(self.min, lowest)
+        self.max = highest if self.max is None else min(self.max, highest)
+
+    def to_python(self, value: str) -> int:
+        if len(value.lstrip("-").lstrip("0")) > len(str(MAX_DATABASE_INTEGER)):
+            raise ValidationError  # out of range whatever the digits: no need to convert
+        return super().to_python(value)
+
+
 def default_instance_path() -> Path:
     return Path(os.environ.get("MAILLAGE_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
 
@@ -95,9 +152,10 @@ def create_app(
 ) -> Flask:
     instance = Path(instance_path).resolve() if instance_path else default_instance_path()
     instance.mkdir(parents=True, exist_ok=True)
-    app = Flask("maillage.platform.app", instance_path=str(instance))
+    app = MaillageFlask("maillage.platform.app", instance_path=str(instance))
     app.config.update(config_module.load(instance, overrides))
     configure_logging(app)
+    app.url_map.converters["int"] = BoundedIntegerConverter  # before any route is added
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -113,6 +171,9 @@ def _init_extensions(app: Flask) -> None:
     import importlib
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            use_busy_timeout(engine, app.config["SQLITE_BUSY_TIMEOUT"])
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(
@@ -164,6 +225,7 @@ def select_locale() -> str:
 
     Web pages do not follow the browser's Accept-Language: agents often run English-configured
     browsers and the platform is French by default.  The JSON API, used by programs, does.
+    While the database is unavailable (outage page), the account is not looked up.
     """
     from flask import current_app, has_request_context
 
@@ -171,7 +233,8 @@ def select_locale() -> str:
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    signed_in = not g.get("database_unavailable") and current_user.is_authenticated
+    if signed_in and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get("lang")
     if chosen in languages:
@@ -213,6 +276,10 @@ def person_link(person) -> Markup:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    # First of all hooks, those of extensions and blueprints included: some look things up by
+    # the URL's path before any view runs (federation content negotiation).
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unstorable_url)
+
     @app.before_request
     def assign_request_id():
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)

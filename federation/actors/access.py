@@ -18,6 +18,7 @@ from maillage.communities.permissions import can
 from maillage.communities.users.models import User
 from maillage.federation.actors import queries
 from maillage.federation.ids import host_header_is_ours, hostname_of
+from maillage.platform.db import id_from_text
 from maillage.platform.extensions import db
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,11 @@ def load_local(kind: str, key: str):
         return queries.local_user(key)
     if kind == "c":
         return queries.local_community(key)
-    if not key.isdigit():
+    object_id = id_from_text(key)  # None for what no row can have: too large for the column
+    if object_id is None:
         return None
     model = _content_models().get(kind)
-    obj = db.session.get(model, int(key)) if model is not None else None
+    obj = db.session.get(model, object_id) if model is not None else None
     return obj if obj is not None and obj.local else None
 
 
