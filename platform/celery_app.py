@@ -37,6 +37,37 @@ def _forget_connections() -> None:
         amqp._producer_pool = None
 
 
+#: How the worker (and beat) live through a broker outage.  Measured with a real Redis stopped
+#: and started under a busy worker (tests/platform/worker/test_redis_outage.py):
+#:
+#: - retry the connection forever, at start and after a loss (Celery's default gives up after
+#:   100 attempts, and a worker that gives up exits);
+#: - let a task that is running when the connection drops finish (False): its work is recorded in
+#:   the outbox table, not in the broker, so finishing it is the useful thing to do.  Its
+#:   acknowledgement is lost with the connection; the message comes back and the task, run again,
+#:   finds nothing left to do.  (True would terminate the task mid-batch for nothing.)
+#:
+#: Whatever happens inside Celery, a worker that exits anyway is restarted (``flask maillage
+#: serve`` supervises its worker; the systemd units in deploy/ say Restart=always) and /health
+#: answers 503 once its heartbeat is older than HEALTH_WORKER_MAX_SILENCE.
+BROKER_RESILIENCE = {
+    "broker_connection_retry": True,
+    "broker_connection_retry_on_startup": True,
+    "broker_connection_max_retries": None,
+    "worker_cancel_long_running_tasks_on_connection_loss": False,
+}
+
+#: Redis: redelivery after an hour for a message whose worker vanished (tasks are idempotent and
+#: the outbox sweeper does not wait for it); idle connections checked before use and kept alive
+#: so a Redis restart or a dropped NAT entry is noticed, not waited on.
+REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "health_check_interval": 25,
+    "socket_keepalive": True,
+    "socket_connect_timeout": 5,
+}
+
+
 def init_celery(app) -> Celery:
     """Configure the shared Celery app from the Flask configuration."""
     broker = app.config["CELERY_BROKER_URL"]
@@ -52,12 +83,13 @@ def init_celery(app) -> Celery:
         worker_prefetch_multiplier=1,
         task_always_eager=app.config["CELERY_ALWAYS_EAGER"],
         task_eager_propagates=True,
-        broker_connection_retry_on_startup=True,
         task_default_queue="maillage",
         timezone="UTC",
+        **BROKER_RESILIENCE,
     )
-    if broker.startswith("redis"):
-        celery.conf.broker_transport_options = {"visibility_timeout": 3600}
+    celery.conf.broker_transport_options = (
+        dict(REDIS_TRANSPORT_OPTIONS) if broker.startswith(("redis", "rediss")) else {}
+    )
     celery.Task = AppContextTask
     celery.flask_app = app
     app.extensions["celery"] = celery
@@ -66,7 +98,8 @@ def init_celery(app) -> Celery:
 
 #: Periodic tasks registered by :func:`periodic_task`, given to beat by apply_beat_schedule.
 BEAT_SCHEDULE: dict[str, dict] = {
-    "outbox-sweeper": {"task": "maillage.outbox.sweep", "schedule": 60.0},
+    # Items whose wake-up message was lost, or whose worker died (back within one lease).
+    "outbox-sweeper": {"task": "maillage.outbox.sweep", "schedule": 30.0},
 }
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import signal
-import subprocess
 import sys
 
 import click
@@ -138,35 +136,42 @@ def process_outbox() -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
-    """Run the web server and a Celery worker (with beat) together; Ctrl-C stops both."""
+    """Run the web server and a Celery worker (with beat) together; Ctrl-C stops both.
+
+    The worker is supervised: when it exits it is started again (with a growing pause while it
+    keeps failing), and its process id is in ``instance/worker.pid``."""
     from maillage.platform.firstrun.cli import print_setup_link
+    from maillage.platform.health.supervisor import WorkerSupervisor
 
     print_setup_link(host, port)  # an instance not set up yet: a one-time setup link
-    env = dict(os.environ, MAILLAGE_INSTANCE_PATH=current_app.instance_path)
-    worker = subprocess.Popen(  # noqa: S603 - fixed argument list
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "maillage.platform.worker:celery",
-            "worker",
-            "--beat",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            "1",
-            "--schedule",
-            os.path.join(current_app.instance_path, "celerybeat-schedule"),
-        ],
-        env=env,
+    instance = current_app.instance_path
+    supervisor = WorkerSupervisor(
+        worker_command(os.path.join(instance, "celerybeat-schedule")),
+        env=dict(os.environ, MAILLAGE_INSTANCE_PATH=instance),
+        pid_file=os.path.join(instance, "worker.pid"),
     )
+    supervisor.start()
     try:
         # app.run() is a no-op under the flask command; serve with Werkzeug directly.
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        supervisor.stop()
+
+
+def worker_command(schedule: str) -> list[str]:
+    """The Celery worker ``serve`` runs: one process, with beat inside it."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "maillage.platform.worker:celery",
+        "worker",
+        "--beat",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        "1",
+        "--schedule",
+        schedule,
+    ]

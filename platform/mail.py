@@ -7,16 +7,26 @@ file under ``instance/mail`` so a development instance needs no mail server.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import io
+import re
 import smtplib
 from email import policy as email_policy
+from email.generator import BytesGenerator
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import getaddresses, make_msgid
 from pathlib import Path
 
 from flask import current_app
 
-from maillage.platform.outbox.operations import enqueue, handler
+from maillage.platform.outbox.operations import (
+    Uncertain,
+    enqueue,
+    handler,
+    point_of_no_return,
+)
 
 #: Headers that ``send`` sets itself and ``headers`` may not replace.
 RESERVED_HEADERS = frozenset({"from", "to", "subject", "message-id"})
@@ -86,7 +96,86 @@ def _deliver_smtp(messages: list[EmailMessage]) -> None:
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         for message in messages:
-            smtp.send_message(message)
+            _send_once(smtp, message)
+
+
+def _send_once(smtp: smtplib.SMTP, message: EmailMessage) -> None:
+    """``smtp.send_message(message)``, with the outbox told just before the message is handed
+    over for good.
+
+    An SMTP server keeps a message only once it has read the line with a single dot that ends
+    DATA; a connection lost before that line discards the message.  So everything up to the dot
+    can be retried without a duplicate; the outbox records the item as ``sending`` right before
+    the dot goes out, and a worker that dies after it does not make a second copy.
+    """
+    sender, recipients, data, options = _envelope(message)
+    smtp.ehlo_or_helo_if_needed()
+    if "SMTPUTF8" in options and not smtp.has_extn("smtputf8"):
+        raise smtplib.SMTPNotSupportedError("le serveur SMTP n'accepte pas les adresses UTF-8")
+    code, reply = smtp.mail(sender, options)
+    if code != 250:
+        _reset(smtp)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    refused = {}
+    for recipient in recipients:
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, reply)
+    if len(refused) == len(recipients):
+        _reset(smtp)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, reply = smtp.docmd("DATA")
+    if code != 354:
+        _reset(smtp)
+        raise smtplib.SMTPDataError(code, reply)
+    try:
+        smtp.send(_dot_stuffed(data))
+        point_of_no_return()
+    except BaseException:
+        smtp.close()  # DATA never ended: the server drops the message (QUIT would be data)
+        raise
+    try:
+        smtp.send(b".\r\n")
+        code, reply = smtp.getreply()
+    except OSError as exc:  # SMTPServerDisconnected, a timeout: did the server keep it?
+        raise Uncertain(f"pas de réponse du serveur SMTP à la fin du message : {exc}") from exc
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _envelope(message: EmailMessage) -> tuple[str, list[str], bytes, list[str]]:
+    """Sender, recipients, wire bytes and MAIL options, as ``smtplib.send_message`` makes them."""
+    sender = getaddresses([message["Sender"] or message["From"]])[0][1]
+    recipients = [
+        address
+        for _name, address in getaddresses(
+            [str(value) for header in ("To", "Cc", "Bcc") for value in message.get_all(header, [])]
+        )
+    ]
+    international = not all(address.isascii() for address in [sender, *recipients])
+    policy = message.policy.clone(utf8=True) if international else message.policy
+    copy = _without_bcc(message) if message["Bcc"] is not None else message
+    with io.BytesIO() as buffer:
+        BytesGenerator(buffer, mangle_from_=False, policy=policy).flatten(copy, linesep="\r\n")
+        data = buffer.getvalue()
+    return sender, recipients, data, (["SMTPUTF8", "BODY=8BITMIME"] if international else [])
+
+
+def _without_bcc(message: EmailMessage) -> EmailMessage:
+    stripped = copy.copy(message)
+    del stripped["Bcc"]
+    return stripped
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA content without its final dot line: lines starting with a dot get another one."""
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException):
+        smtp.rset()
 
 
 def _deliver_folder(messages: list[EmailMessage]) -> None:

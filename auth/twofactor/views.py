@@ -36,7 +36,7 @@ from maillage.platform.extensions import db
 
 #: what a session that must set up its second factor may still reach
 OPEN_ENDPOINTS = frozenset(
-    {"static", "auth.logout", "portal.theme_css", "portal.set_language", "portal.health"}
+    {"static", "auth.logout", "portal.theme_css", "portal.set_language", "health.health"}
 )
 
 

@@ -17,8 +17,19 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('worker_heartbeats',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('worker', sa.String(length=255), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_worker_heartbeats')),
+    sa.UniqueConstraint('worker', name=op.f('uq_worker_heartbeats_worker'))
+    )
+    with op.batch_alter_table('worker_heartbeats', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_worker_heartbeats_seen_at'), ['seen_at'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('worker_heartbeats', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_worker_heartbeats_seen_at'))
+
+    op.drop_table('worker_heartbeats')

@@ -18,7 +18,7 @@ from maillage.platform.firstrun.blueprint import blueprint
 from maillage.platform.firstrun.queries import setup_done
 
 #: Endpoints served before setup: health checks, the stylesheet, the language switch.
-OPEN_ENDPOINTS = frozenset({"static", "portal.health", "portal.theme_css", "portal.set_language"})
+OPEN_ENDPOINTS = frozenset({"static", "health.health", "portal.theme_css", "portal.set_language"})
 #: Blueprints served before setup: the setup pages and the legal pages.
 OPEN_BLUEPRINTS = ("firstrun.", "legal.")
 #: Federation's machine endpoints (its admin pages live in other blueprints, and are gated).

@@ -48,7 +48,7 @@ SECTIONS = (
     (_l("Qui peut m'aider ? Les ambassadeurs"), "training.ambassadors", "anyone", ()),
     (_l("Administration"), "admin.index", "admin", ()),
     (_l("API (documentation OpenAPI)"), "api.openapi", "anyone", ()),
-    (_l("État du service"), "portal.health", "anyone", ()),
+    (_l("État du service"), "health.health", "anyone", ()),
 )
 
 

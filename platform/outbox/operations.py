@@ -1,9 +1,26 @@
 """The outbox: durable work written in the same transaction as the change that caused it.
 
-Handlers are registered per ``kind`` by the packages that own the work (search indexing today;
-e-mail and federation deliveries as they land).  After a commit that added items, one Celery task
-is queued to process them; if that message is lost, or a worker dies holding a claim, the periodic
-sweeper processes what is still pending once its lease has expired.
+Handlers are registered per ``kind`` by the packages that own the work (search indexing,
+e-mails, exports…).  After a commit that added items, one Celery task is queued to process them;
+if that message is lost, or a worker dies holding a claim, the periodic sweeper processes what is
+still pending once its lease has expired.
+
+Claims are small and short so that a worker that dies costs little:
+
+- items of one-at-a-time kinds (e-mails…) are claimed a few at a time, batch kinds (index
+  updates) up to :data:`BATCH_SIZE` at once;
+- a claim is a lease of ``OUTBOX_LEASE_SECONDS``, renewed while the worker goes through its
+  items, so a killed worker's items come back within one lease;
+- on PostgreSQL the claim skips rows another worker is claiming (``FOR UPDATE SKIP LOCKED``):
+  several workers share the queue without waiting on each other.  SQLite has one writer at a time,
+  so its single UPDATE is already exclusive.
+
+Side effects that cannot be repeated (an e-mail handed to an SMTP server) call
+:func:`point_of_no_return` right before the irreversible step: the item is marked ``sending`` in
+its own transaction, only if this worker still holds it — so two workers never both pass that
+point for one item.  An item found ``sending`` after its lease expired (its worker died in the
+few milliseconds between that mark and the server's answer) is not sent again: it becomes
+``uncertain`` (at most once for that one message, exactly once for every other).
 """
 
 from __future__ import annotations
@@ -11,10 +28,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
-from sqlalchemy import event, select, update
+from flask import current_app
+from sqlalchemy import event, select, true, update
 from sqlalchemy.orm import Session
 
 from maillage.platform.db import utcnow
@@ -28,8 +49,25 @@ HANDLERS: dict[str, Callable[[Session, list[dict]], None]] = {}
 #: kinds whose items are handled (and fail, and retry) one at a time.
 PER_ITEM: set[str] = set()
 MAX_ATTEMPTS = 10
-LEASE = dt.timedelta(minutes=5)
+#: Items of batch kinds claimed at once (one handler call for all of them).
 BATCH_SIZE = 500
+#: Items of one-at-a-time kinds claimed at once: what waits for a lease if the worker dies.
+PER_ITEM_BATCH_SIZE = 10
+#: Claims one task run makes before it hands over to a new task (other work gets a turn).
+MAX_ROUNDS = 200
+DEFAULT_LEASE_SECONDS = 60
+
+PENDING, SENDING, DONE, FAILED, UNCERTAIN = "pending", "sending", "done", "failed", "uncertain"
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the item (its lease expired and another worker took it)."""
+
+
+class Uncertain(Exception):
+    """Raised by a handler after :func:`point_of_no_return` when it cannot tell whether the
+    irreversible step happened (the connection dropped before the server answered): the item
+    is not run again."""
 
 
 def handler(kind: str, per_item: bool = False):
@@ -64,6 +102,15 @@ def _wake_worker(session: Session) -> None:
     # Releasing a SAVEPOINT also fires after_commit; only the real commit makes items visible.
     if session.in_nested_transaction() or not session.info.pop("outbox_dirty", False):
         return
+    _queue_processing()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop("outbox_dirty", None)
+
+
+def _queue_processing() -> None:
     from maillage.platform.outbox.tasks import process_outbox
 
     try:
@@ -72,35 +119,195 @@ def _wake_worker(session: Session) -> None:
         log.exception("could not queue the outbox task; the sweeper will retry")
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop("outbox_dirty", None)
+# -- claims and leases --------------------------------------------------------------------------
 
 
-def claim(session: Session, limit: int = BATCH_SIZE) -> list[OutboxItem]:
-    """Atomically lease up to ``limit`` available items to this worker."""
-    now = utcnow()
+def lease_duration() -> dt.timedelta:
+    seconds = current_app.config.get("OUTBOX_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)
+    return dt.timedelta(seconds=max(1, int(seconds)))
+
+
+@dataclass
+class Claim:
+    """Items leased to this worker under one token.  :meth:`keep` renews the lease while the
+    worker goes through them (a third of the lease at most between renewals)."""
+
+    session: Session
+    token: str
+    items: list[OutboxItem]
+    lease: dt.timedelta
+    renewed_at: float = field(default_factory=time.monotonic)
+
+    def keep(self) -> set[int] | None:
+        """Renew the lease when due; return the ids still held then (None: not renewed)."""
+        if time.monotonic() - self.renewed_at < self.lease.total_seconds() / 3:
+            return None
+        self.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.lease == self.token, OutboxItem.status.in_((PENDING, SENDING)))
+            .values(available_at=utcnow() + self.lease)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        self.renewed_at = time.monotonic()
+        held = select(OutboxItem.id).where(OutboxItem.lease == self.token)
+        return set(self.session.scalars(held))
+
+
+def _kind_filter(per_item: bool | None):
+    if per_item is None:
+        return true()
+    kinds = sorted(PER_ITEM)
+    return OutboxItem.kind.in_(kinds) if per_item else OutboxItem.kind.not_in(kinds)
+
+
+def claim_items(session: Session, per_item: bool | None = None, limit: int | None = None) -> Claim:
+    """Atomically lease available items (of one-at-a-time kinds, of batch kinds, or any with
+    ``per_item=None``) to this worker, skipping rows other workers are claiming.  At most
+    ``limit``: by default a few for one-at-a-time kinds, many for batch kinds."""
+    if limit is None:
+        limit = PER_ITEM_BATCH_SIZE if per_item else BATCH_SIZE
+    now, lease = utcnow(), lease_duration()
     token = secrets.token_hex(16)
-    available = (OutboxItem.status == "pending") & (OutboxItem.available_at <= now)
-    candidates = select(OutboxItem.id).where(available).order_by(OutboxItem.id).limit(limit)
+    available = (
+        (OutboxItem.status == PENDING) & (OutboxItem.available_at <= now) & _kind_filter(per_item)
+    )
+    # A CTE: PostgreSQL runs it once (an IN subquery with LIMIT … FOR UPDATE may be run again
+    # and lock more rows).  SKIP LOCKED is PostgreSQL's; SQLite's single writer needs none.
+    candidates = (
+        select(OutboxItem.id)
+        .where(available)
+        .order_by(OutboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("candidates")
+    )
     session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id.in_(candidates.scalar_subquery()), available)
-        .values(lease=token, available_at=now + LEASE)
+        .where(OutboxItem.id.in_(select(candidates.c.id)), available)
+        .values(lease=token, available_at=now + lease)
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    return list(session.scalars(select(OutboxItem).where(OutboxItem.lease == token)))
+    claimed = select(OutboxItem).where(OutboxItem.lease == token).order_by(OutboxItem.id)
+    return Claim(session, token, list(session.scalars(claimed)), lease)
 
 
-def _run_kind(session: Session, kind: str, items: list[OutboxItem]) -> None:
-    groups = [[item] for item in items] if kind in PER_ITEM else [items]
-    for group in groups:
-        _run_group(session, kind, group)
+def claim(session: Session, limit: int = BATCH_SIZE) -> list[OutboxItem]:
+    """Lease up to ``limit`` available items of any kind; returns them."""
+    return claim_items(session, limit=limit).items
 
 
-def _run_group(session: Session, kind: str, items: list[OutboxItem]) -> None:
-    func = HANDLERS.get(kind)
+# -- the point of no return ----------------------------------------------------------------------
+
+
+@dataclass
+class _InFlight:
+    item_id: int
+    token: str
+    passed: bool = False
+
+
+_in_flight: ContextVar[_InFlight | None] = ContextVar("outbox_in_flight", default=None)
+
+
+def point_of_no_return() -> None:
+    """Say the current item is about to have an effect that cannot be repeated.
+
+    Marks it ``sending`` in a transaction of its own, provided this worker still holds it;
+    raises :class:`LeaseLost` otherwise (another worker has it: do nothing).  Outside the
+    outbox's own processing (a direct call, a test) it does nothing.
+    """
+    current = _in_flight.get()
+    if current is None or current.passed:
+        return
+    with db.engine.begin() as connection:
+        marked = connection.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == current.item_id,
+                OutboxItem.lease == current.token,
+                OutboxItem.status == PENDING,
+            )
+            .values(status=SENDING)
+        ).rowcount
+    if marked != 1:
+        raise LeaseLost(f"outbox item {current.item_id} is no longer ours")
+    current.passed = True
+
+
+def settle_interrupted(session: Session) -> int:
+    """Items left ``sending`` by a worker that died before it could record the outcome: they
+    may have taken effect, so they are not run again (``uncertain``, kept for the record)."""
+    settled = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.status == SENDING, OutboxItem.available_at < utcnow())
+        .values(
+            status=UNCERTAIN,
+            lease=None,
+            last_error=(
+                "Interrompu après la remise au serveur, avant sa réponse : peut-être envoyé, "
+                "pas renvoyé pour ne pas l'envoyer deux fois."
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    if settled:
+        log.warning("%d outbox items interrupted mid-send marked uncertain", settled)
+    return settled
+
+
+# -- running handlers ----------------------------------------------------------------------------
+
+
+def _held(token: str, item: OutboxItem):
+    return (OutboxItem.id == item.id) & (OutboxItem.lease == token)
+
+
+def _finish(session: Session, token: str, items: list[OutboxItem]) -> None:
+    ids = [item.id for item in items]
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(ids), OutboxItem.lease == token)
+        .values(status=DONE, done_at=utcnow(), lease=None)
+        .execution_options(synchronize_session=False)
+    )
+    for item in items:
+        item.status, item.lease = DONE, None
+
+
+def _reschedule(session: Session, token: str, item: OutboxItem, exc: Exception) -> None:
+    attempts = item.attempts + 1
+    values = {
+        "attempts": attempts,
+        "last_error": f"{type(exc).__name__}: {exc}"[:2000],
+        "lease": None,
+        "status": FAILED if attempts >= MAX_ATTEMPTS else PENDING,
+    }
+    if attempts < MAX_ATTEMPTS:
+        values["available_at"] = utcnow() + dt.timedelta(seconds=min(2**attempts * 5, 3600))
+    session.execute(
+        update(OutboxItem)
+        .where(_held(token, item))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    item.attempts, item.status = attempts, values["status"]
+
+
+def _mark_uncertain(session: Session, token: str, item: OutboxItem, exc: Exception) -> None:
+    log.warning("outbox item %s may or may not have taken effect: not run again", item.id)
+    session.execute(
+        update(OutboxItem)
+        .where(_held(token, item))
+        .values(status=UNCERTAIN, lease=None, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _run_batch(claim: Claim, kind: str, items: list[OutboxItem]) -> None:
+    session, func = claim.session, HANDLERS.get(kind)
     try:
         if func is None:
             raise LookupError(f"no outbox handler for {kind!r}")
@@ -109,41 +316,74 @@ def _run_group(session: Session, kind: str, items: list[OutboxItem]) -> None:
         session.rollback()
         log.exception("outbox handler %s failed for %d items", kind, len(items))
         for item in items:
-            _reschedule(item, exc)
+            _reschedule(session, claim.token, item, exc)
     else:
-        for item in items:
-            item.status, item.done_at, item.lease = "done", utcnow(), None
+        _finish(session, claim.token, items)
     session.commit()
 
 
-def _reschedule(item: OutboxItem, exc: Exception) -> None:
-    item.attempts += 1
-    item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    item.lease = None
-    if item.attempts >= MAX_ATTEMPTS:
-        item.status = "failed"
+def _run_item(claim: Claim, kind: str, item: OutboxItem) -> None:
+    session, func = claim.session, HANDLERS.get(kind)
+    reset = _in_flight.set(_InFlight(item.id, claim.token))
+    try:
+        if func is None:
+            raise LookupError(f"no outbox handler for {kind!r}")
+        func(session, [item.payload])
+    except LeaseLost:
+        session.rollback()
+        log.warning("outbox item %s was taken over by another worker", item.id)
+    except Uncertain as exc:
+        session.rollback()
+        _mark_uncertain(session, claim.token, item, exc)
+    except Exception as exc:
+        session.rollback()
+        log.exception("outbox handler %s failed for item %s", kind, item.id)
+        _reschedule(session, claim.token, item, exc)
     else:
-        item.available_at = utcnow() + dt.timedelta(seconds=min(2**item.attempts * 5, 3600))
+        _finish(session, claim.token, [item])
+    finally:
+        _in_flight.reset(reset)
+    session.commit()
 
 
-def process_pending(limit_batches: int = 20) -> int:
-    """Process available items in batches; return how many were handled."""
+def _run_items(claim: Claim, kind: str, items: list[OutboxItem]) -> None:
+    for item in items:
+        held = claim.keep()
+        if held is not None and item.id not in held:
+            continue  # our lease lapsed and another worker has it
+        _run_item(claim, kind, item)
+
+
+def _run_claim(claim: Claim) -> int:
+    by_kind: dict[str, list[OutboxItem]] = defaultdict(list)
+    for item in claim.items:
+        by_kind[item.kind].append(item)
+    for kind, items in by_kind.items():
+        if kind in PER_ITEM:
+            _run_items(claim, kind, items)
+        else:
+            _run_batch(claim, kind, items)
+    return len(claim.items)
+
+
+def process_pending(max_rounds: int = MAX_ROUNDS) -> int:
+    """Process available items until none is left (or ``max_rounds`` claims were made, then a
+    new task takes over); return how many were handled."""
     handled = 0
     with Session(db.engine, expire_on_commit=False) as session:
-        for _ in range(limit_batches):
-            items = claim(session)
-            if not items:
+        settle_interrupted(session)
+        for _ in range(max_rounds):
+            round_handled = _run_claim(claim_items(session, per_item=False))
+            round_handled += _run_claim(claim_items(session, per_item=True))
+            handled += round_handled
+            if not round_handled:
                 break
-            by_kind: dict[str, list[OutboxItem]] = defaultdict(list)
-            for item in items:
-                by_kind[item.kind].append(item)
-            for kind, batch in by_kind.items():
-                _run_kind(session, kind, batch)
-            handled += len(items)
+        else:
+            _queue_processing()
     return handled
 
 
 def pending_count() -> int:
     return db.session.scalar(
-        select(db.func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
+        select(db.func.count()).select_from(OutboxItem).where(OutboxItem.status == PENDING)
     )

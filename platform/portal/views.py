@@ -4,7 +4,6 @@ from flask import (
     Response,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -13,7 +12,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
 
 from maillage.communities.community.queries import my_communities, suggested_communities
 from maillage.communities.permissions import can
@@ -24,7 +22,6 @@ from maillage.platform.portal.blueprint import blueprint
 from maillage.platform.portal.forms import AnnouncementForm
 from maillage.platform.portal.operations import publish_announcement
 from maillage.platform.portal.queries import current_announcements
-from maillage.platform.search.backend import get_backend
 from maillage.platform.views_util import current_viewer, flash_operation_errors, safe_next_url
 
 
@@ -108,35 +105,3 @@ def _css_colour(value: str) -> str:
     ):
         return value
     return "#000091"
-
-
-@blueprint.route("/health")
-def health():
-    checks = {
-        "database": _database_status(),
-        "broker": _broker_status(),
-        "search": get_backend().status(),
-    }
-    healthy = all(check["status"] == "ok" for check in checks.values())
-    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503
-
-
-def _database_status() -> dict:
-    try:
-        db.session.execute(select(text("1")))
-        return {"status": "ok", "dialect": db.engine.dialect.name}
-    except Exception as exc:
-        db.session.rollback()
-        return {"status": "error", "error": type(exc).__name__}
-
-
-def _broker_status() -> dict:
-    celery = current_app.extensions["celery"]
-    if celery.conf.task_always_eager:
-        return {"status": "ok", "transport": "eager"}
-    try:
-        with celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
-            return {"status": "ok", "transport": connection.transport_cls}
-    except Exception as exc:
-        return {"status": "error", "error": type(exc).__name__}
