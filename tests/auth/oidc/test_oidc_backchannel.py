@@ -12,6 +12,10 @@ import json
 
 import pytest
 import requests
+from sqlalchemy import select
+
+from maillage.auth.sessions.models import SessionRecord
+from maillage.platform.extensions import db
 
 ENDPOINT = "/logout/oidc/keycloak/backchannel"
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -58,7 +62,13 @@ def test_the_providers_logout_ends_the_session_it_opened(serve, agent, oidc_serv
     id_token = live.app.session_interface.get_signing_serializer(live.app).loads(
         alice.http.cookies.get("session")
     )["oidc_id_token"]
-    assert payload(id_token)["sid"]  # the sign-in's sid, recorded with the session
+    sid = payload(id_token)["sid"]
+    # The sign-in's provider, sub and sid are recorded with the session, server side.
+    db.session.expire_all()
+    records = db.session.scalars(
+        select(SessionRecord).where(SessionRecord.provider_subject == "sub-alice")
+    ).all()
+    assert [(r.provider, r.provider_sid) for r in records] == [("keycloak", sid)]
 
     # Alice signs out at the provider itself (another application, its own page): the provider
     # posts a logout token to every client of that session, us included.
@@ -72,6 +82,11 @@ def test_the_providers_logout_ends_the_session_it_opened(serve, agent, oidc_serv
 
     assert not signed_in(alice)  # the copy of her cookie in this browser opens nothing any more
     assert signed_in(joel)
+    db.session.expire_all()
+    assert (
+        db.session.scalars(select(SessionRecord).where(SessionRecord.provider_sid == sid)).all()
+        == []
+    )
     (entry,) = audit("auth.backchannel_logout")
     assert entry.data == {"provider": "keycloak", "ended": 1}
 
