@@ -177,3 +177,18 @@ def test_generic_providers_take_only_a_login_hint(app):
     }
     assert provider.valid_hints({"login_hint": "a" * 255}) == {}
     assert provider.valid_hints({"login_hint": "deux mots"}) == {}
+
+
+def test_a_generic_provider_with_ordered_levels_takes_a_stronger_one(serve, agent):
+    """Against the real provider: bruno signs in at loa-3 for a minimum of loa-2; alice's
+    sign-in carries no level at all and is refused."""
+    levels = {"acr_values": "loa-2", "acr_levels": ["loa-1", "loa-2", "loa-3"]}
+    live = serve({"keycloak": levels})
+    browser = agent(live)
+    first = browser.start("keycloak").history[0]
+    assert browser.query(first.headers["Location"])["acr_values"] == "loa-2 loa-3"
+    assert "Vous êtes connecté." in agent(live).sign_in("keycloak", "bruno").page
+    refused = agent(live).sign_in("keycloak", "alice")
+    assert refused.status_code == 403
+    assert "Niveau d'authentification insuffisant" in refused.page
+    assert "non communiqué par le fournisseur d'identité" in refused.page
