@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, request, session
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 
@@ -53,8 +53,8 @@ def load_user(login_id_value: str) -> User | None:
     if parsed is None:
         return None
     user_id, version, token = parsed
-    if token is None:
-        return _test_login(user_id, version)
+    if token is None:  # a login id from before server-side sessions: no record, no session
+        return None
     found = user_and_record(user_id, token)
     if found is None:
         return None
@@ -65,18 +65,6 @@ def load_user(login_id_value: str) -> User | None:
     if not is_alive(record, now):
         return None
     remember_current(record, touch=needs_touch(record, now))
-    return user
-
-
-def _test_login(user_id: int, version: int) -> User | None:
-    """``"<user id>:<version>"`` without a record: only the test suite's sign-in shortcut
-    (tests/conftest.py ``login``) writes it; a real sign-in always opens a record, so outside
-    testing it opens nothing."""
-    if not current_app.testing:
-        return None
-    user = db.session.get(User, user_id)
-    if user is None or user.session_version != version or not user.is_active:
-        return None
     return user
 
 

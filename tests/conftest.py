@@ -282,10 +282,26 @@ def login(client, user) -> None:
 
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = login_manager._session_identifier_generator()
+    value = open_test_session(client.application, user) if user is not None else None
     with client.session_transaction() as session:
         session.clear()
-        if user is not None:
-            session.update(_user_id=user.get_id(), _fresh=True, _id=identifier)
+        if value is not None:
+            session.update(_user_id=value, _fresh=True, _id=identifier)
+
+
+def open_test_session(app, user) -> str:
+    """Open a real server-side session record for ``user``; return its Flask-Login login id."""
+    from maillage.auth.session import login_id
+    from maillage.auth.sessions.operations import open_session
+    from maillage.communities.users.models import User
+    from maillage.platform.extensions import db
+
+    with app.app_context():
+        person = db.session.get(User, user.id)
+        token, _record = open_session(person, user_agent="pytest", ip_address="127.0.0.1")
+        value = login_id(person, token)
+        db.session.commit()
+    return value
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from maillage.communities.users.operations import (
     create_user,
     normalise_email,
 )
+from maillage.communities.users.queries import username_taken
 from maillage.platform.audit.operations import record
 from maillage.platform.db import utcnow
 from maillage.platform.errors import Conflict, NotAllowed, OperationError
@@ -192,7 +193,7 @@ def _available_username(info: IdentityInfo) -> str:
     while (
         not USERNAME_RE.match(candidate)
         or candidate in RESERVED_USERNAMES
-        or db.session.scalar(select(User.id).where(func.lower(User.username) == candidate))
+        or username_taken(candidate)  # in use, or retired with a deleted account
     ):
         number += 1
         candidate = f"{base}{number}"

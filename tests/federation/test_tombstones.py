@@ -152,3 +152,19 @@ def test_deleted_account_id_is_gone_and_never_given_again(client, create_user):
         create("alice", "Alice bis", "alice.bis@example.gouv.fr")
     db.session.rollback()
     assert create("alice2", "Alice bis", "alice.bis@example.gouv.fr").ap_id == f"{BASE}/u/alice2"
+
+
+def test_single_sign_on_never_derives_a_retired_username(create_user):
+    """A first SSO sign-in whose name leads to a deleted account's username gets the next free
+    one instead of the « identifiant » error (the retired ActivityPub id is never issued)."""
+    from maillage.auth.identities.info import IdentityInfo
+    from maillage.auth.identities.operations import _available_username
+    from maillage.platform.account_deletion.operations import execute, request_deletion
+
+    camille = create_user("camille")
+    request_deletion(camille, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=30))
+    db.session.commit()
+    assert execute(camille.id)
+
+    info = IdentityInfo(provider="proconnect", identifier="sub-1", username_hint="camille")
+    assert _available_username(info) == "camille2"

@@ -23,6 +23,7 @@ from maillage.platform.config import (
     instance_secret_key,
     load,
 )
+from tests.conftest import open_test_session
 
 HTTPS = {"BASE_URL": "https://maillage.test"}
 
@@ -123,7 +124,10 @@ def test_a_session_forged_with_the_published_key_opens_nothing(
             "key_derivation": interface.key_derivation,
             "digest_method": interface.digest_method,
         },
-    ).dumps({"_user_id": admin.get_id(), "_fresh": True, "_id": _identifier(client)})
+    ).dumps(
+        # a live server-side session: only the key stands between the forger and the admin
+        {"_user_id": open_test_session(app, admin), "_fresh": True, "_id": _identifier(client)}
+    )
     client.set_cookie("session", forged)
     assert client.get("/admin/people").status_code in (302, 403)
     assert client.get("/account").status_code == 302

@@ -96,12 +96,9 @@ def _new_database(source_url: str, tmp_path: Path, name: str, schema: str | None
 
 def sign_in(client, user) -> None:
     """Sign ``user`` in on ``client`` (of any app) without the form (as tests/conftest.login)."""
-    from maillage.platform.extensions import login_manager
+    from tests.conftest import login
 
-    with client.application.test_request_context(environ_base=client.environ_base):
-        identifier = login_manager._session_identifier_generator()
-    with client.session_transaction() as session:
-        session.update(_user_id=str(user.id), _fresh=True, _id=identifier)
+    login(client, user)
 
 
 def rewrite_archive(path: Path, change) -> None:
