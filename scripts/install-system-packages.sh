@@ -12,6 +12,9 @@ dpkg -s libldap2-dev >/dev/null 2>&1 || packages+=(libldap2-dev)
 dpkg -s libsasl2-dev >/dev/null 2>&1 || packages+=(libsasl2-dev)
 [ -x /usr/sbin/slapd ] || packages+=(slapd)
 command -v ldapadd >/dev/null 2>&1 || packages+=(ldap-utils)
+# The worker tests start their own redis-server on a free loopback port (and stop it under a
+# busy worker).
+[ -x /usr/bin/redis-server ] || packages+=(redis-server)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0
