@@ -127,9 +127,15 @@ def reindex(if_outdated: bool) -> None:
 @maillage_cli.command("process-outbox")
 def process_outbox() -> None:
     """Process pending outbox items in this process (e-mails, index updates)."""
-    from maillage.platform.outbox.operations import process_pending
+    from maillage.platform.outbox.operations import UNCERTAIN, process_pending, status_count
 
     click.echo(f"{process_pending()} éléments traités.")
+    uncertain = status_count(UNCERTAIN)
+    if uncertain:
+        click.echo(
+            f"{uncertain} élément(s) interrompu(s) pendant l'envoi et non renvoyé(s) "
+            "(statut « uncertain », raison dans last_error)."
+        )
 
 
 @maillage_cli.command("serve")
@@ -159,7 +165,11 @@ def serve(host: str, port: int) -> None:
 
 
 def worker_command(schedule: str) -> list[str]:
-    """The Celery worker ``serve`` runs: one process, with beat inside it."""
+    """The Celery worker ``serve`` runs: one process, with beat inside it.
+
+    Gossip and mingle (worker-to-worker chatter over the broker) are off: one worker has no one
+    to talk to, and restarting them after a lost broker connection is where kombu touches a
+    connection it has already closed (the "'NoneType' object has no attribute …" errors)."""
     return [
         sys.executable,
         "-m",
@@ -172,6 +182,8 @@ def worker_command(schedule: str) -> list[str]:
         "INFO",
         "--concurrency",
         "1",
+        "--without-gossip",
+        "--without-mingle",
         "--schedule",
         schedule,
     ]

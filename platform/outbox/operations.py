@@ -383,7 +383,11 @@ def process_pending(max_rounds: int = MAX_ROUNDS) -> int:
     return handled
 
 
-def pending_count() -> int:
+def status_count(status: str) -> int:
     return db.session.scalar(
-        select(db.func.count()).select_from(OutboxItem).where(OutboxItem.status == PENDING)
+        select(db.func.count()).select_from(OutboxItem).where(OutboxItem.status == status)
     )
+
+
+def pending_count() -> int:
+    return status_count(PENDING)

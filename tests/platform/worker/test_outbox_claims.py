@@ -160,3 +160,13 @@ def test_workers_skip_the_rows_another_worker_is_claiming(app):
     claimed = {item.id for item in claim.items}
     assert len(claimed) == 10
     assert claimed.isdisjoint(locked)
+
+
+def test_process_outbox_says_how_many_sends_were_interrupted(app):
+    queue_quietly(mails=1)
+    db.session.execute(update(OutboxItem).values(status=outbox.UNCERTAIN))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["maillage", "process-outbox"])
+    assert result.exit_code == 0, result.output
+    assert "0 éléments traités." in result.output
+    assert "1 élément(s) interrompu(s) pendant l'envoi" in result.output
