@@ -9,8 +9,8 @@ Claims are small and short so that a worker that dies costs little:
 
 - items of one-at-a-time kinds (e-mails…) are claimed a few at a time, batch kinds (index
   updates) up to :data:`BATCH_SIZE` at once;
-- a claim is a lease of ``OUTBOX_LEASE_SECONDS``, renewed while the worker goes through its
-  items, so a killed worker's items come back within one lease;
+- a claim is a lease of ``OUTBOX_LEASE_SECONDS``, renewed (by a thread of the worker) while the
+  worker goes through its items, so a killed worker's items come back within one lease;
 - on PostgreSQL the claim skips rows another worker is claiming (``FOR UPDATE SKIP LOCKED``):
   several workers share the queue without waiting on each other.  SQLite has one writer at a time,
   so its single UPDATE is already exclusive.
@@ -28,11 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import event, select, true, update
@@ -127,31 +128,66 @@ def lease_duration() -> dt.timedelta:
     return dt.timedelta(seconds=max(1, int(seconds)))
 
 
+#: A claim's lease is renewed for this long at most: a handler stuck past it lets its items go
+#: back to the queue (another worker takes them; e-mails are still never handed over twice).
+MAX_RENEWAL = dt.timedelta(minutes=30)
+
+
 @dataclass
 class Claim:
-    """Items leased to this worker under one token.  :meth:`keep` renews the lease while the
-    worker goes through them (a third of the lease at most between renewals)."""
+    """Items leased to this worker under one token (see :class:`LeaseKeeper`)."""
 
     session: Session
     token: str
     items: list[OutboxItem]
     lease: dt.timedelta
-    renewed_at: float = field(default_factory=time.monotonic)
 
-    def keep(self) -> set[int] | None:
-        """Renew the lease when due; return the ids still held then (None: not renewed)."""
-        if time.monotonic() - self.renewed_at < self.lease.total_seconds() / 3:
-            return None
-        self.session.execute(
-            update(OutboxItem)
-            .where(OutboxItem.lease == self.token, OutboxItem.status.in_((PENDING, SENDING)))
-            .values(available_at=utcnow() + self.lease)
-            .execution_options(synchronize_session=False)
-        )
-        self.session.commit()
-        self.renewed_at = time.monotonic()
-        held = select(OutboxItem.id).where(OutboxItem.lease == self.token)
-        return set(self.session.scalars(held))
+
+class LeaseKeeper:
+    """Renews a claim's lease every third of it from a background thread, while the worker goes
+    through the claim's items, so that a short lease never runs out under a live worker (a long
+    export, a slow SMTP server) yet lapses soon after the worker dies.
+
+    The renewal is one UPDATE of the claim's own rows, in its own short transaction; a failed
+    one (SQLite busy past its timeout, a database hiccup) is logged and tried again next time.
+    """
+
+    def __init__(self, engine, claim: Claim):
+        self.engine, self.token, self.lease = engine, claim.token, claim.lease
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + MAX_RENEWAL.total_seconds()
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            if time.monotonic() > deadline:
+                log.warning("outbox claim %s held too long: its lease is left to lapse", self.token)
+                return
+            try:
+                self.renew()
+            except Exception:
+                log.warning(
+                    "could not renew the lease of outbox claim %s", self.token, exc_info=True
+                )
+
+    def renew(self) -> int:
+        with self.engine.begin() as connection:
+            renewed = connection.execute(
+                update(OutboxItem)
+                .where(OutboxItem.lease == self.token, OutboxItem.status.in_((PENDING, SENDING)))
+                .values(available_at=utcnow() + self.lease)
+            ).rowcount
+        self.renewals += 1
+        return renewed
 
 
 def _kind_filter(per_item: bool | None):
@@ -346,23 +382,19 @@ def _run_item(claim: Claim, kind: str, item: OutboxItem) -> None:
     session.commit()
 
 
-def _run_items(claim: Claim, kind: str, items: list[OutboxItem]) -> None:
-    for item in items:
-        held = claim.keep()
-        if held is not None and item.id not in held:
-            continue  # our lease lapsed and another worker has it
-        _run_item(claim, kind, item)
-
-
 def _run_claim(claim: Claim) -> int:
+    if not claim.items:
+        return 0
     by_kind: dict[str, list[OutboxItem]] = defaultdict(list)
     for item in claim.items:
         by_kind[item.kind].append(item)
-    for kind, items in by_kind.items():
-        if kind in PER_ITEM:
-            _run_items(claim, kind, items)
-        else:
-            _run_batch(claim, kind, items)
+    with LeaseKeeper(db.engine, claim):
+        for kind, items in by_kind.items():
+            if kind in PER_ITEM:
+                for item in items:
+                    _run_item(claim, kind, item)
+            else:
+                _run_batch(claim, kind, items)
     return len(claim.items)
 
 

@@ -16,6 +16,8 @@ from maillage.platform.outbox import operations as outbox
 from maillage.platform.outbox.models import OutboxItem
 from maillage.platform.outbox.tasks import sweep_outbox
 
+from .conftest import wait_for
+
 LEASE_SECONDS = 45
 
 
@@ -99,19 +101,46 @@ def test_a_dead_workers_claim_holds_back_only_its_few_items(app, outbox_mail, sm
     assert statuses() == {"done": 35}
 
 
-def test_the_lease_is_renewed_while_the_worker_goes_through_its_items(app):
+def test_a_renewal_moves_the_whole_claims_lease_forward(app):
     queue_quietly(mails=3)
     with Session(db.engine, expire_on_commit=False) as session:
         claim = outbox.claim_items(session, per_item=True)
-        assert claim.keep() is None  # renewed at most every third of the lease
-        first_expiry = {item.id: item.available_at for item in claim.items}
-        claim.renewed_at -= LEASE_SECONDS  # the worker has been busy for a while
-        renewed_from = utcnow()
-        held = claim.keep()
-    assert held == set(first_expiry)
+    first_expiry = {item.id: item.available_at for item in claim.items}
+    renewed_from = utcnow()
+    assert outbox.LeaseKeeper(db.engine, claim).renew() == 3
     for item in db.session.scalars(select(OutboxItem)):
         assert item.available_at >= renewed_from + dt.timedelta(seconds=LEASE_SECONDS)
         assert item.available_at > first_expiry[item.id]
+
+
+@pytest.fixture
+def long_kind():
+    """A one-at-a-time kind whose handler works until it has seen its lease renewed."""
+    seen: list[str] = []
+
+    def lease_expiry():
+        with db.engine.connect() as connection:
+            return connection.scalar(select(OutboxItem.available_at))
+
+    @outbox.handler("test.long", per_item=True)
+    def long_job(_session, _payloads):
+        first = lease_expiry()
+        wait_for(lambda: lease_expiry() > first, 30, "the lease to be renewed", interval=0.1)
+        with Session(db.engine) as other_worker:  # the item is still taken
+            assert outbox.claim_items(other_worker, per_item=True).items == []
+        seen.append("renewed")
+
+    yield seen
+    outbox.HANDLERS.pop("test.long")
+    outbox.PER_ITEM.discard("test.long")
+
+
+def test_the_lease_is_renewed_while_a_long_handler_works(app, long_kind):
+    app.config["OUTBOX_LEASE_SECONDS"] = 3  # renewed every second
+    outbox.enqueue("test.long")
+    db.session.commit()  # processed now (Celery runs in the caller in this test)
+    assert long_kind == ["renewed"]
+    assert statuses() == {"done": 1}
 
 
 def test_an_item_another_worker_took_over_is_not_sent_twice(app, smtp):
