@@ -23,6 +23,9 @@ class OutboxItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # pending → done; failed after MAX_ATTEMPTS; sending while an e-mail is handed to the SMTP
+    # server, uncertain if its worker died right then (not sent again); held/cancelled after a
+    # restore (platform/backup/pending.py).
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
