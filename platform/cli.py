@@ -164,12 +164,16 @@ def serve(host: str, port: int) -> None:
         supervisor.stop()
 
 
-def worker_command(schedule: str) -> list[str]:
-    """The Celery worker ``serve`` runs: one process, with beat inside it.
+#: Options of every worker Maillage starts (``serve``, deploy/maillage-worker.service): no
+#: gossip, mingle or event heartbeats — worker-to-worker chatter and monitoring events over the
+#: broker that nothing here listens to, and whose restart after a lost broker connection is
+#: where kombu touches a connection it has already closed (the "'NoneType' object has no
+#: attribute …" errors).  The worker's liveness is its heartbeat task (platform/health).
+WORKER_OPTIONS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
 
-    Gossip and mingle (worker-to-worker chatter over the broker) are off: one worker has no one
-    to talk to, and restarting them after a lost broker connection is where kombu touches a
-    connection it has already closed (the "'NoneType' object has no attribute …" errors)."""
+
+def worker_command(schedule: str) -> list[str]:
+    """The Celery worker ``serve`` runs: one process, with beat inside it."""
     return [
         sys.executable,
         "-m",
@@ -182,8 +186,7 @@ def worker_command(schedule: str) -> list[str]:
         "INFO",
         "--concurrency",
         "1",
-        "--without-gossip",
-        "--without-mingle",
+        *WORKER_OPTIONS,
         "--schedule",
         schedule,
     ]

@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from maillage.platform.cli import WORKER_OPTIONS
 from maillage.platform.extensions import db
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -173,7 +174,7 @@ class WorkerProcess:
         self.log_path = folder / "worker.log"
         command = [sys.executable, "-m", "celery", "-A", "maillage.platform.worker:celery"]
         command += ["worker", "--pool", pool, "--concurrency", "1", "--loglevel", "INFO"]
-        command += ["--without-gossip", "--without-mingle"]
+        command += WORKER_OPTIONS  # as `flask maillage serve` and the systemd unit run it
         if beat:
             command += ["--beat", "--schedule", str(folder / "celerybeat-schedule")]
         env = dict(os.environ, **worker_environment(app, folder), **settings)

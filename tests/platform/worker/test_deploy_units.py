@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from maillage.platform.cli import WORKER_OPTIONS
+
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 UNITS = ("maillage-web.service", "maillage-worker.service", "maillage-beat.service")
 HARDENING = {
@@ -76,6 +78,7 @@ def test_the_worker_and_beat_run_the_celery_app_that_serve_runs():
     beat = read_unit("maillage-beat.service")["Service"]["ExecStart"]
     web = read_unit("maillage-web.service")["Service"]["ExecStart"]
     assert "maillage.platform.worker:celery worker" in worker
+    assert all(option in worker.split() for option in WORKER_OPTIONS)
     assert "maillage.platform.worker:celery beat" in beat
     assert "--schedule /var/lib/maillage/" in beat
     assert web.endswith("maillage.platform.wsgi:app")
