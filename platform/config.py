@@ -173,6 +173,9 @@ def defaults(instance_path: Path) -> dict:
         # Federation: an extra PEM bundle of certificate authorities trusted for outgoing requests
         # (an administration's own CA), on top of certifi's.
         "FEDERATION_EXTRA_CA_BUNDLE": "",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+        # (1 behind the shipped nginx; 0 when the app faces clients directly).
+        "PROXY_COUNT": 0,
         # Backups (flask maillage backup): where archives go by default.
         "BACKUP_PATH": str(instance_path / "backups"),
         "LOG_FORMAT": "json",
