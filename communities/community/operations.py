@@ -117,7 +117,7 @@ def create_community(
     if visibility == Visibility.SECRET:
         slug = _unguessable(slug)
     if db.session.scalar(select(Community.id).where(Community.slug == slug)):
-        raise Conflict(_l("Une communauté utilise déjà l'adresse « %(slug)s »."), slug=slug)
+        raise address_in_use(slug)
     community = Community(
         slug=slug,
         name=name.strip(),
@@ -134,13 +134,18 @@ def create_community(
             db.session.add(community)
             db.session.flush()
     except IntegrityError as exc:  # the same address was taken at the same moment
-        raise Conflict(
-            _l("Une communauté utilise déjà l'adresse « %(slug)s »."), slug=slug
-        ) from exc
+        raise address_in_use(slug) from exc
     add_membership(community, owner, Role.OWNER)
     record(owner, "community.create", community, slug=slug)
     signals.community_created.send(community, actor=owner)
     return community
+
+
+def address_in_use(slug: str) -> Conflict:
+    """The refusal of a taken address, whoever took it: a community the person may not see
+    (secret), or one deleted that they could not see either (its id is retired, see
+    ``federation.actors.tombstones``) — the words say no more than « taken »."""
+    return Conflict(_l("Une communauté utilise déjà l'adresse « %(slug)s »."), slug=slug)
 
 
 def _unguessable(slug: str) -> str:

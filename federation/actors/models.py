@@ -102,12 +102,18 @@ class RemoteActor(db.Model):
 
 
 class Tombstone(db.Model):
-    """A local object that was deleted: its id is never issued again and answers 410 Gone.
+    """A local object that was deleted: its id is never issued again.
 
     No content is kept, only what a ``Tombstone`` document says.  ``digest`` (SHA-256 of the
     id) is what lookups use; the id itself is kept for content, but not for people: a deleted
     account's old id names them (its username), and the digest is enough to answer for it and
     to refuse to give it to someone else.
+
+    ``public``: whether anyone could read the object's document when it was deleted (a person,
+    a public community, what anonymous visitors saw in one).  Only then does its id answer
+    ``410 Gone``; the id of anything else (secret or private community, its content, hidden
+    content) answers 404 like an id that never existed, so the tombstone tells no more than
+    the live object did.
     """
 
     __tablename__ = "federation_tombstones"
@@ -116,6 +122,7 @@ class Tombstone(db.Model):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     ap_id: Mapped[str | None] = mapped_column(String(500))
     type: Mapped[str] = mapped_column(String(20))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

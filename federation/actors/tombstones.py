@@ -8,10 +8,20 @@ the old one.  So:
   back), see migration ``0029_federation_tombstones``;
 - every local object of a federated kind that is deleted, by the unit of work
   (``session.delete``) or by a bulk ``delete()`` statement, leaves a :class:`Tombstone`, and so
-  does the old id of a person whose account deletion gave their row a new one: fetching the id
-  answers ``410 Gone`` with a ``Tombstone`` document;
+  does the old id of a person whose account deletion gave their row a new one;
+- fetching the id answers ``410 Gone`` with a ``Tombstone`` document only when anyone could read
+  the object when it was deleted (a person, a public community, what anonymous visitors saw in
+  one); otherwise 404, as for an id that never existed: a tombstone must not say that a secret
+  community, or a post in a members-only one, existed, what it was and when it went.  Content
+  of a private community is readable by allow-listed instances, yet its id answers 404 to them
+  too: they got the ``Delete`` when it happened, removal checks take 404 as well as 410, and a
+  410 kept for signed fetches would need the signature checked — and the signer's key fetched —
+  for those ids only, which would itself tell any signer which ids were private tombstones;
 - a new local person or community whose id (made of its username or address) was retired is
-  refused with :class:`IdRetired` — a deleted account's username is never given to someone else.
+  refused — a deleted account's username is never given to someone else.  A public
+  community's or a person's gets :class:`IdRetired`; a secret or private community's address
+  gets the words an address in use gets (``address_in_use``), the same as for an address taken
+  by a community the person cannot see.
 
 Both hooks are SQLAlchemy session events, so no deletion path has to remember to call them.
 """
@@ -27,7 +37,8 @@ from sqlalchemy.orm import Session
 from maillage.federation.actors.models import Tombstone
 from maillage.platform.errors import OperationError
 
-#: ``session.info`` entry: digests already retired in this transaction (not flushed yet).
+#: ``session.info`` entry: digests already retired in this transaction (not flushed yet), each
+#: with whether its object was public.
 _PENDING = "maillage.federation.tombstones"
 #: Kinds whose id is made of a name (username, community address): checked on creation.
 _NAMED = ("Person", "Group")
@@ -84,24 +95,39 @@ def username_retired(username: str) -> bool:
     return is_retired(db.session, local_ap_id("user", username.strip().lower()))
 
 
-def _pending(session: Session) -> set[str]:
-    return session.info.setdefault(_PENDING, set())
+def _pending(session: Session) -> dict[str, bool]:
+    return session.info.setdefault(_PENDING, {})
 
 
-def retire(session: Session, retiring: list[tuple[str, str]]) -> None:
-    """Add a tombstone for each ``(ap_id, former_type)`` that has none yet (one query)."""
+def was_public(obj, kind: str) -> bool:
+    """Whether anyone could read ``obj``'s document (what its tombstone may say it was).
+
+    People's documents are served to anyone; everything else follows the rule of the live
+    document (``access.readable``) for an anonymous, unsigned request."""
+    from maillage.communities.community.models import Visibility
+    from maillage.federation.actors.access import _public_view, community_of
+
+    if kind == "Person":
+        return True
+    community = community_of(obj)
+    return community is not None and community.visibility == Visibility.PUBLIC and _public_view(obj)
+
+
+def retire(session: Session, retiring: list[tuple[str, str, bool]]) -> None:
+    """Add a tombstone for each ``(ap_id, former_type, public)`` that has none yet (one query)."""
     pending = _pending(session)
-    wanted = {digest(ap_id): (ap_id, kind) for ap_id, kind in retiring if ap_id}
+    wanted = {digest(ap_id): (ap_id, kind, public) for ap_id, kind, public in retiring if ap_id}
     wanted = {key: value for key, value in wanted.items() if key not in pending}
     if not wanted:
         return
     with session.no_autoflush:
         known = set(session.scalars(select(Tombstone.digest).where(Tombstone.digest.in_(wanted))))
-    for key, (ap_id, kind) in wanted.items():
+    for key, (ap_id, kind, public) in wanted.items():
         if key not in known:
             # A person's old id is their username: the digest answers for it, nothing names them.
-            session.add(Tombstone(digest=key, ap_id=None if kind == "Person" else ap_id, type=kind))
-        pending.add(key)
+            name = None if kind == "Person" else ap_id
+            session.add(Tombstone(digest=key, ap_id=name, type=kind, public=public))
+        pending[key] = public
 
 
 def _old_ap_id(obj) -> str | None:
@@ -116,39 +142,68 @@ def _refuse_retired(session: Session, candidates: list) -> None:
     by_digest = {digest(obj.ap_id): obj for obj in candidates}
     if not by_digest:
         return
-    taken = set(
-        session.scalars(select(Tombstone.digest).where(Tombstone.digest.in_(by_digest)))
-    ) | (set(by_digest) & _pending(session))
-    if taken:
-        for key in taken:
-            obj = by_digest[key]
-            if obj in session.new:
-                session.expunge(obj)  # the caller's next flush must not try again
-        raise IdRetired()
+    rows = session.execute(
+        select(Tombstone.digest, Tombstone.public).where(Tombstone.digest.in_(by_digest))
+    )
+    pending = _pending(session)
+    taken = dict(rows.all()) | {key: pending[key] for key in by_digest if key in pending}
+    if not taken:
+        return
+    for key in taken:
+        obj = by_digest[key]
+        if obj in session.new:
+            session.expunge(obj)  # the caller's next flush must not try again
+    raise _refusal(by_digest, taken)
+
+
+def _refusal(by_digest: dict, taken: dict[str, bool]) -> OperationError:
+    """:class:`IdRetired`, but for the address of a community nobody outside could see: the
+    words of an address in use, which a secret community's also gets — nothing more."""
+    from maillage.communities.community.models import Community
+    from maillage.communities.community.operations import address_in_use
+
+    for key, public in taken.items():
+        obj = by_digest[key]
+        if isinstance(obj, Community) and not public:
+            return address_in_use(obj.slug)
+    return IdRetired()
 
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _flush_context, _instances) -> None:
+    with session.no_autoflush:
+        _refuse_retired(session, _candidates(session))
+        retire(session, _retiring(session))
+
+
+def _retiring(session: Session) -> list[tuple[str, str, bool]]:
+    """The ids this flush retires: deleted local objects', and old ids that changed."""
     kinds = _federated()
-    retiring, candidates = [], []
+    retiring = []
     for obj in session.deleted:
         kind = kinds.get(type(obj))
         if kind and obj.local and obj.ap_id:
-            retiring.append((obj.ap_id, kind))
+            retiring.append((obj.ap_id, kind, was_public(obj, kind)))
     for obj in session.dirty:
         kind = kinds.get(type(obj))
         old = _old_ap_id(obj) if kind and obj.local else None
         if old:
-            retiring.append((old, kind))
-            if kind in _NAMED and obj.ap_id:
-                candidates.append(obj)
+            retiring.append((old, kind, was_public(obj, kind)))
+    return retiring
+
+
+def _candidates(session: Session) -> list:
+    """New local people and communities, and renamed ones: their id must not be retired."""
+    kinds = _federated()
+    candidates = []
+    for obj in session.dirty:
+        if kinds.get(type(obj)) in _NAMED and obj.local and obj.ap_id and _old_ap_id(obj):
+            candidates.append(obj)
     for obj in session.new:
         # ``local`` is still None before the insert applies its default (True).
         if kinds.get(type(obj)) in _NAMED and obj.local is not False and obj.ap_id:
             candidates.append(obj)
-    with session.no_autoflush:
-        _refuse_retired(session, candidates)
-        retire(session, retiring)
+    return candidates
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -160,11 +215,11 @@ def _before_bulk_delete(state) -> None:
     kind = _federated().get(model)
     if kind is None:
         return
-    statement = select(model.ap_id).where(model.local.is_(True), model.ap_id.is_not(None))
+    statement = select(model).where(model.local.is_(True), model.ap_id.is_not(None))
     if state.statement.whereclause is not None:
         statement = statement.where(state.statement.whereclause)
-    ap_ids = state.session.scalars(statement).all()
-    retire(state.session, [(ap_id, kind) for ap_id in ap_ids])
+    rows = state.session.scalars(statement).all()  # whole rows: whether each was public
+    retire(state.session, [(obj.ap_id, kind, was_public(obj, kind)) for obj in rows])
 
 
 @event.listens_for(Session, "after_commit")

@@ -84,13 +84,15 @@ def negotiate():
 
 
 def _gone(kind: str, key: str):
-    """``410 Gone`` with a ``Tombstone`` for the id of a deleted local object, else 404."""
+    """``410 Gone`` with a ``Tombstone`` for the id of a deleted local object that anyone could
+    read, else the 404 of an unknown id: a secret or members-only object's tombstone must not
+    say that it existed, what it was or when it went (see ``tombstones``)."""
     from maillage.federation.actors.tombstones import tombstone_for
 
     name = key.lower() if kind in ("u", "c") else key
     ap_id = f"{base_url()}/{kind}/{name}"
     tombstone = tombstone_for(db.session, ap_id)
-    if tombstone is None:
+    if tombstone is None or not tombstone.public:
         abort(404)
     return activity_response(
         serialize.tombstone(ap_id, tombstone.type, tombstone.deleted_at), status=410

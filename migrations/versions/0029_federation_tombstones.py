@@ -9,7 +9,8 @@ Create Date: 2026-12-07 17:30:00.000000
   ids, indexes, constraints and foreign keys kept; the sequence starts past every id the audit log
   ever named, so the ids of rows deleted before this migration are not handed out either.
   PostgreSQL sequences never go back: nothing to do there.
-- ``federation_tombstones``: ids of deleted local objects (410 Gone, never issued again).
+- ``federation_tombstones``: ids of deleted local objects, never issued again (410 Gone when
+  the object was public, else 404 like an unknown id).
 - ``federation_media``: our re-encoded copies of the images of remote content.
 - ``federation_removal_checks``: removals of remote objects to read back from their origin.
 """
@@ -42,6 +43,7 @@ def upgrade():
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('ap_id', sa.String(length=500), nullable=True),
     sa.Column('type', sa.String(length=20), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_federation_tombstones')),
     sa.UniqueConstraint('digest', name=op.f('uq_federation_tombstones_digest'))

@@ -107,6 +107,7 @@ def test_tombstones_hold_no_content(create_user, create_community):
         "digest",
         "ap_id",
         "type",
+        "public",
         "deleted_at",
     }
 
