@@ -61,13 +61,14 @@ def end_by_token(token: str) -> int:
 
 
 def touch(record_id: int) -> None:
-    """Note that the session was used now (the user loader asks at most once a minute)."""
-    db.session.execute(
-        update(SessionRecord)
-        .where(SessionRecord.id == record_id)
-        .values(last_seen_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    """Note that the session was used now (the user loader asks at most once a minute).
+
+    Committed in a short transaction of its own, never the request's session: what a view left
+    uncommitted is not committed on its behalf."""
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(SessionRecord).where(SessionRecord.id == record_id).values(last_seen_at=utcnow())
+        )
 
 
 def end_one(user: User, session_record: SessionRecord, *, actor: User | None = None) -> None:

@@ -6,10 +6,15 @@ minute old and, after the response is made, one UPDATE stores it (no write on ot
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from maillage.auth.session import end_session
 from maillage.auth.sessions import operations
@@ -20,24 +25,54 @@ from maillage.auth.sessions.queries import open_sessions, session_of
 from maillage.platform.extensions import db
 from maillage.platform.views_util import confirmation_page, current_viewer
 
+log = logging.getLogger(__name__)
+UNCOMMITTED_WRITES = "maillage_uncommitted_writes"
+
 
 @blueprint.after_app_request
 def touch_session(response):
-    """Store « last seen » when the user loader found it stale; a failure never breaks a page,
-    and changes a view left pending are not committed on its behalf."""
+    """Store « last seen » when the user loader found it stale, in a transaction of its own
+    (:func:`operations.touch`): the request's session is never committed here, so what a view
+    left pending or flushed (a refused form, say) is not committed on its behalf.
+
+    Skipped while the request's session holds writes it did not commit: the database would make
+    the touch wait for the request's own lock (SQLite's single writer; the same row on
+    PostgreSQL).  A failure never breaks a page: a busy SQLite is logged, the next request
+    tries again."""
     record_id = record_to_touch()
-    if record_id is None or response.status_code >= 500 or _pending_changes():
+    if record_id is None or response.status_code >= 500 or _uncommitted_writes():
         return response
     try:
         operations.touch(record_id)
-        db.session.commit()
+    except OperationalError as error:
+        log.warning("last seen of session %s not stored: %s", record_id, error.orig)
     except Exception:  # bookkeeping must never break a page
-        db.session.rollback()
+        log.exception("last seen of session %s not stored", record_id)
     return response
 
 
-def _pending_changes() -> bool:
-    return bool(db.session.new or db.session.dirty or db.session.deleted)
+def _uncommitted_writes() -> bool:
+    session = db.session()
+    return bool(
+        session.new or session.dirty or session.deleted or session.info.get(UNCOMMITTED_WRITES)
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, _flush_context) -> None:
+    session.info[UNCOMMITTED_WRITES] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[UNCOMMITTED_WRITES] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_writes(session, transaction) -> None:
+    if transaction.parent is None:  # committed or rolled back, not a savepoint
+        session.info.pop(UNCOMMITTED_WRITES, None)
 
 
 def _no_store(page: str, status: int = 200):
