@@ -8,12 +8,14 @@ the host name, with the port when the URL has a non-default one.  The request ca
 
 Receiving: draft-cavage (``rsa-sha256`` and ``hs2019``, from ``Signature`` or ``Authorization:
 Signature``) and RFC 9421 (``Signature-Input`` + ``Signature``; ``rsa-v1_5-sha256``,
-``rsa-pss-sha512``, ``ed25519``; ``Content-Digest``).  The signed host may be the ``Host``
-header received, the same without its port (peers that sign the bare host name), or, in an
-application context, our own ``BASE_URL`` authority as :func:`host_header` writes it (a reverse
-proxy passing ``$host`` drops a non-default port the sender signed).  A signature is accepted
-only when it covers the request target, the host and a time (Date or ``created``), and, when a
-body is present, its digest; the time must be inside the window
+``rsa-pss-sha512``, ``ed25519``; ``Content-Digest``).  In an application context the signed
+host must be our own ``BASE_URL`` authority, with or without its port (peers that sign the bare
+host name, or the default port spelled out), whatever ``Host`` was received: a request signed
+for another server — even one on our host name with another port — is not ours to accept, and
+a reverse proxy passing ``$host`` may drop the port the sender signed.  Without an application
+context (test vectors, tools) the ``Host`` header received is the only reference.  A signature
+is accepted only when it covers the request target, the host and a time (Date or ``created``),
+and, when a body is present, its digest; the time must be inside the window
 (``FEDERATION_SIGNATURE_WINDOW`` seconds, default 3600, either way) and every digest present
 must match the body.
 
@@ -234,12 +236,6 @@ def verify_request(
     return key_id
 
 
-def _without_port(host: str) -> str:
-    if host.startswith("["):
-        return host.split("]", 1)[0] + "]"
-    return host.rsplit(":", 1)[0] if ":" in host else host
-
-
 def _our_authority() -> str | None:
     """Our ``BASE_URL`` as a sender writes it in ``Host`` (None without an app context)."""
     try:
@@ -251,11 +247,35 @@ def _our_authority() -> str | None:
     return host_header(current_app.config["BASE_URL"])
 
 
+def _our_authorities() -> list[str] | None:
+    """The host values a signature made for us may cover: our ``BASE_URL`` authority with and
+    without its port (the default port spelled out, when it has none); None without an app
+    context."""
+    ours = _our_authority()
+    if ours is None:
+        return None
+    from flask import current_app
+
+    port = _port_of(current_app.config["BASE_URL"])
+    if port is None:
+        return [ours]
+    bare = ours.removesuffix(f":{port}")
+    return list(dict.fromkeys([ours, bare, f"{bare}:{port}"]))
+
+
+def _port_of(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+
+
 def _signed_hosts(received: str) -> list[str]:
-    """The host values a valid signature of this request may have covered, in order."""
-    received = received.strip().lower()
-    candidates = [received, _our_authority() or received, _without_port(received)]
-    return list(dict.fromkeys(candidates))
+    """The host values a valid signature of this request may have covered, in order: ours in
+    an application context (never the ``Host`` received: it may name another server), else the
+    ``Host`` received."""
+    return _our_authorities() or [received.strip().lower()]
 
 
 def _window() -> int:
@@ -557,13 +577,16 @@ class _Rfc9421:
             raise SignatureError("signature expired")
 
     def _authorities(self) -> list[str]:
-        """``@authority`` candidates: the Host received (its default port dropped, RFC 9421
-        §2.2.3), then our own authority (see the module docstring)."""
+        """``@authority`` candidates: our own (see the module docstring), or without an
+        application context the Host received, its default port dropped (RFC 9421 §2.2.3)."""
+        ours = _our_authorities()
+        if ours is not None:
+            return ours
         host = self.headers.get("host", "").strip().lower()
         for default in (":443", ":80"):
             if host.endswith(default):
                 host = host[: -len(default)]
-        return list(dict.fromkeys([host, _our_authority() or host]))
+        return [host]
 
     def _component(self, name: str, authority: str) -> str:
         derived = {

@@ -1,6 +1,8 @@
 """Signed requests and non-default ports (issue 11): the ``Host`` we sign is the ``Host`` we
 send — with the port when the URL has a non-default one — and on receipt a signature over our
-own ``BASE_URL`` authority verifies even when a reverse proxy passed the bare host name on.
+own ``BASE_URL`` authority verifies even when a reverse proxy passed the bare host name on, and
+only ours: a request signed for another server (another name, or our host name on another port)
+and replayed to us is refused, whatever ``Host`` it carries.
 
 Sending is checked against a real HTTP server on loopback; receiving with signatures made by
 hand here (cavage and RFC 9421), independent of ``sign_request``.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -91,10 +94,11 @@ def test_signed_post_sends_and_signs_the_host_with_its_port(app, keypair):
     assert status == 202
     headers = received["headers"]
     assert headers["Host"] == f"127.0.0.1:{port}"
+    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"  # the receiver is the server above
     assert verify_request("POST", "/inbox", headers, received["body"], lookup(public)) == KEY_ID
-    bare = {**headers, "Host": "127.0.0.1"}
+    app.config["BASE_URL"] = "http://127.0.0.1"  # the same host on its default port
     with pytest.raises(SignatureError):  # the port is part of what was signed
-        verify_request("POST", "/inbox", bare, received["body"], lookup(public))
+        verify_request("POST", "/inbox", headers, received["body"], lookup(public))
 
 
 def _cavage(key, host: str) -> dict:
@@ -154,3 +158,47 @@ def test_round_trip_with_a_port(keypair):
     )
     assert headers["Host"] == "peer.example:8443"
     assert verify_request("POST", "/inbox", headers, BODY, lookup(public), now=NOW) == KEY_ID
+
+
+# -- replay of a request signed for another server (security review) ---------------------------
+
+
+@pytest.mark.parametrize("scheme", [_cavage, _rfc9421])
+@pytest.mark.parametrize("other", ["other.example", "maillage.test:9999"])
+def test_a_signature_made_for_another_server_is_refused(app, keypair, scheme, other):
+    """Signed for ``other`` and replayed to us with that ``Host``: valid for that server, not for
+    us (ours is BASE_URL's authority, whatever Host arrives)."""
+    key, _private, public = keypair
+    app.config["BASE_URL"] = "https://maillage.test"
+    headers = {**scheme(key, other), "Host": other}
+    with pytest.raises(SignatureError, match="does not verify"):
+        verify_request("POST", "/inbox", headers, BODY, lookup(public), now=NOW)
+    for ours in ("maillage.test", "maillage.test:443"):  # the same request, signed for us
+        headers = {**scheme(key, ours), "Host": other}
+        assert verify_request("POST", "/inbox", headers, BODY, lookup(public), now=NOW) == KEY_ID
+
+
+@pytest.mark.parametrize("other", ["https://other.example", "https://maillage.test:9999"])
+def test_an_inbox_post_replayed_from_another_server_is_401(
+    client, test_peer, create_community, other
+):
+    """A Follow captured on its way to another instance (another name, or our host name on
+    another port), replayed to our inbox with its own Host: refused, nothing stored."""
+    from sqlalchemy import select
+
+    from maillage.federation.groups.models import InboxActivity
+    from maillage.platform.extensions import db
+
+    community = create_community("Main", slug="main")
+    follow = test_peer.activity("Follow", community.ap_id)
+    body = json.dumps(follow).encode()
+    key_id = test_peer.key_id(follow["actor"])
+    headers = test_peer.sign("POST", f"{other}/inbox", body, key_id)
+    response = client.post("/inbox", data=body, headers=headers, base_url=other)
+    assert response.status_code == 401
+    db.session.expire_all()
+    stored = select(InboxActivity).where(InboxActivity.activity_id == follow["id"])
+    assert db.session.scalar(stored) is None
+    headers = test_peer.sign("POST", "https://maillage.test/inbox", body, key_id)
+    response = client.post("/inbox", data=body, headers=headers, base_url="https://maillage.test")
+    assert response.status_code == 202  # the same Follow, signed for us

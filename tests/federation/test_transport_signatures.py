@@ -349,7 +349,8 @@ def test_sign_request_get_signs_accept(keypair):
     assert verify_request("GET", "/u/a?", headers, b"", keys({KEY_ID: public}), now=NOW) == KEY_ID
 
 
-def test_host_with_port_received_when_signed_without(keypair):
+def test_host_with_port_received_when_signed_without(app, keypair):
+    app.config["BASE_URL"] = "https://ours.example:8443"
     private, public = keypair
     body = b"{}"
     headers = sign_request("POST", "https://ours.example/inbox", body, KEY_ID, private, now=NOW)
