@@ -22,6 +22,7 @@ from pathlib import Path
 from flask import current_app
 
 from maillage.platform.outbox.operations import (
+    NotTaken,
     Uncertain,
     enqueue,
     handler,
@@ -90,13 +91,28 @@ def _message(payload: dict) -> EmailMessage:
 
 def _deliver_smtp(messages: list[EmailMessage]) -> None:
     config = current_app.config
-    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+    try:
         if config["MAIL_USE_TLS"]:
             smtp.starttls()
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         for message in messages:
             _send_once(smtp, message)
+    finally:
+        _hang_up(smtp)
+
+
+def _hang_up(smtp: smtplib.SMTP) -> None:
+    """QUIT, whatever the server answers, then close.
+
+    Not ``with smtplib.SMTP(…)``: its exit raises when QUIT gets anything but 221, and by then
+    the messages are accepted — an error there would have them sent again.  Nothing the server
+    says (or fails to say) after the messages changes what it has accepted.
+    """
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        smtp.quit()
+    smtp.close()
 
 
 def _send_once(smtp: smtplib.SMTP, message: EmailMessage) -> None:
@@ -139,8 +155,9 @@ def _send_once(smtp: smtplib.SMTP, message: EmailMessage) -> None:
         code, reply = smtp.getreply()
     except OSError as exc:  # SMTPServerDisconnected, a timeout: did the server keep it?
         raise Uncertain(f"pas de réponse du serveur SMTP à la fin du message : {exc}") from exc
-    if code != 250:
-        raise smtplib.SMTPDataError(code, reply)
+    if code != 250:  # the server answered that it did not keep the message: safe to retry
+        reason = reply.decode(errors="replace")
+        raise NotTaken(f"le serveur SMTP a refusé le message : {code} {reason}")
 
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str], bytes, list[str]]:

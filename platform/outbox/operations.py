@@ -18,7 +18,9 @@ Claims are small and short so that a worker that dies costs little:
 Side effects that cannot be repeated (an e-mail handed to an SMTP server) call
 :func:`point_of_no_return` right before the irreversible step: the item is marked ``sending`` in
 its own transaction, only if this worker still holds it — so two workers never both pass that
-point for one item.  An item found ``sending`` after its lease expired (its worker died in the
+point for one item.  Past it, the item is never run again: it ends ``done`` when the handler
+returns, ``uncertain`` when it raises (unless it raises :class:`NotTaken`: the other side said
+no, a retry is safe).  An item found ``sending`` after its lease expired (its worker died in the
 few milliseconds between that mark and the server's answer) is not sent again: it becomes
 ``uncertain`` (at most once for that one message, exactly once for every other).
 """
@@ -69,6 +71,15 @@ class Uncertain(Exception):
     """Raised by a handler after :func:`point_of_no_return` when it cannot tell whether the
     irreversible step happened (the connection dropped before the server answered): the item
     is not run again."""
+
+
+class NotTaken(Exception):
+    """Raised by a handler after :func:`point_of_no_return` when the other side answered that it
+    did not take the effect (an SMTP server refusing a message at the end of DATA): nothing
+    happened, so the item is tried again later like any failure.
+
+    Any other exception after that point leaves the item ``uncertain``, never run again: the
+    effect may have happened (a message accepted, then an error while hanging up)."""
 
 
 def handler(kind: str, per_item: bool = False):
@@ -360,7 +371,8 @@ def _run_batch(claim: Claim, kind: str, items: list[OutboxItem]) -> None:
 
 def _run_item(claim: Claim, kind: str, item: OutboxItem) -> None:
     session, func = claim.session, HANDLERS.get(kind)
-    reset = _in_flight.set(_InFlight(item.id, claim.token))
+    in_flight = _InFlight(item.id, claim.token)
+    reset = _in_flight.set(in_flight)
     try:
         if func is None:
             raise LookupError(f"no outbox handler for {kind!r}")
@@ -374,7 +386,13 @@ def _run_item(claim: Claim, kind: str, item: OutboxItem) -> None:
     except Exception as exc:
         session.rollback()
         log.exception("outbox handler %s failed for item %s", kind, item.id)
-        _reschedule(session, claim.token, item, exc)
+        if in_flight.passed and not isinstance(exc, NotTaken):
+            # Past the point of no return, an error does not say the effect did not happen
+            # (an SMTP server that accepted the message, then answered QUIT oddly): a retry
+            # could repeat it.
+            _mark_uncertain(session, claim.token, item, exc)
+        else:
+            _reschedule(session, claim.token, item, exc)
     else:
         _finish(session, claim.token, [item])
     finally:
