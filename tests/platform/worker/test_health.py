@@ -4,6 +4,7 @@ a JSON body of figures without personal data, a few cheap queries."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 from sqlalchemy import select, update
@@ -20,14 +21,16 @@ WORKER = "worker@machine-de-prod.example"
 
 
 @pytest.fixture
-def app_config(app_config, redis_broker):
-    """A real worker setup: tasks go through a broker (our own Redis), not run in the caller."""
+def app_config(app_config, redis_broker, request):
+    """A real worker setup: tasks go through a broker (our own Redis), not run in the caller.
+    A test may add settings with an indirect parametrisation."""
     return {
         **app_config,
         "CELERY_ALWAYS_EAGER": False,
         "CELERY_BROKER_URL": redis_broker.url,
         "HEALTH_WORKER_MAX_SILENCE": 120,
         "HEALTH_OUTBOX_MAX_AGE": 600,
+        **getattr(request, "param", {}),
     }
 
 
@@ -128,3 +131,47 @@ def test_workers_gone_for_a_week_are_forgotten(app):
     db.session.commit()
     record_heartbeat(WORKER)
     assert db.session.scalars(select(WorkerHeartbeat.worker)).all() == [WORKER]
+
+
+# -- one broker probe per process every few seconds ---------------------------------------------
+
+
+def broker_connections(redis_server) -> int:
+    """How many connections our Redis has accepted so far (its own ``INFO`` count; the
+    connection asking counts as one)."""
+    with socket.create_connection(("127.0.0.1", redis_server.port), timeout=5) as sock:
+        sock.sendall(b"INFO stats\r\n")
+        reply = b""
+        while b"total_connections_received:" not in reply or not reply.endswith(b"\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, "Redis closed the connection"
+            reply += chunk
+    line = reply.split(b"total_connections_received:")[1].split(b"\r\n")[0]
+    return int(line)
+
+
+def probes_for_two_health_calls(client, redis_server) -> int:
+    before = broker_connections(redis_server)
+    first, second = client.get("/health"), client.get("/health")
+    assert first.status_code == second.status_code
+    return broker_connections(redis_server) - before - 1  # minus the second INFO's connection
+
+
+def test_health_probes_the_broker_once_per_interval(client, redis_broker):
+    """Regression: each public /health hit opened a broker connection (up to 2 s each while the
+    broker is down).  The second call within the interval answers from the first's figures and
+    says how old they are."""
+    record_heartbeat(WORKER)
+    assert probes_for_two_health_calls(client, redis_broker) == 1
+    first = client.get("/health").json
+    assert first["broker"]["status"] == "ok"
+    checked_at = dt.datetime.fromisoformat(first["checked_at"])
+    assert seconds_ago(60) <= checked_at <= utcnow()
+    assert 0 <= first["age"] <= 5
+
+
+@pytest.mark.parametrize("app_config", [{"HEALTH_CACHE_SECONDS": 0}], indirect=True)
+def test_without_the_interval_each_call_probes_the_broker(client, redis_broker):
+    """The counting itself: with no reuse, two calls are two broker connections."""
+    record_heartbeat(WORKER)
+    assert probes_for_two_health_calls(client, redis_broker) == 2
