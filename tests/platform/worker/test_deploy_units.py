@@ -1,9 +1,11 @@
 """The systemd units and the nginx example in deploy/: checked by ``systemd-analyze verify``
-(where it exists) on a copy whose paths point at this checkout, and read for what they promise."""
+(where it exists) on a copy whose paths point at this checkout, and read for what they promise;
+the environment file example: the same for systemd and sh, only settings the application reads."""
 
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
 import sys
@@ -133,3 +135,95 @@ def test_nginx_accepts_the_example_where_nginx_exists(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "[warn]" not in result.stderr, result.stderr
+
+
+# -- the environment file -----------------------------------------------------------------------
+
+ENV_EXAMPLE = DEPLOY / "maillage.env.example"
+
+
+def systemd_environment(path: Path) -> dict[str, str]:
+    """The variables as systemd's ``EnvironmentFile=`` reads them (the subset the example may
+    use: ``NAME=value`` lines, ``#`` comments, a value optionally in double quotes)."""
+    variables = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        name, _, value = line.partition("=")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        assert not set(value) & set("\"'\\$`"), line  # no escapes or expansions to compare
+        variables[name.strip()] = value
+    return variables
+
+
+def shell_environment(path: Path) -> dict[str, str]:
+    """The variables a POSIX shell exports after sourcing the file (``set -a; . file``)."""
+    script = 'set -a; . "$1"; exec env -0'
+    result = subprocess.run(
+        ["/bin/sh", "-c", script, "sh", str(path)],
+        capture_output=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=True,
+        timeout=30,
+    )
+    pairs = (entry.partition("=") for entry in result.stdout.decode().split("\0") if entry)
+    return {name: value for name, _, value in pairs}
+
+
+def test_the_environment_example_reads_the_same_for_systemd_and_sh():
+    """Regression: an unquoted ``MAILLAGE_MAIL_FROM=Maillage <…>`` is a redirection to sh."""
+    check = subprocess.run(
+        ["/bin/sh", "-n", str(ENV_EXAMPLE)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stderr
+    expected = systemd_environment(ENV_EXAMPLE)
+    sourced = shell_environment(ENV_EXAMPLE)
+    assert {name: sourced.get(name) for name in expected} == expected
+    assert expected["MAILLAGE_MAIL_FROM"] == "Maillage <no-reply@maillage.example.gouv.fr>"
+
+
+def test_every_variable_of_the_environment_example_is_a_setting():
+    """No typo nobody would notice: each variable is read by the application."""
+    from maillage.platform import app as app_module
+    from maillage.platform.config import UNPREFIXED_ALIASES, defaults
+
+    settings = set(defaults(Path("/var/lib/maillage")))
+    read_before_the_config = {"INSTANCE_PATH"}  # where the instance folder (and config) is
+    assert all(
+        f"MAILLAGE_{name}" in Path(app_module.__file__).read_text()
+        for name in read_before_the_config
+    )
+    for name in systemd_environment(ENV_EXAMPLE):
+        if name.startswith("MAILLAGE_"):
+            key = name.removeprefix("MAILLAGE_")
+            assert key in settings | read_before_the_config, name
+        else:
+            assert name in UNPREFIXED_ALIASES, name
+
+
+def test_the_environment_example_sets_no_placeholder_secret():
+    """Regression: ``MAILLAGE_SECRET_KEY=change-me`` (a short, published key) was the example;
+    unset, each process reads the key generated in the shared instance folder."""
+    variables = systemd_environment(ENV_EXAMPLE)
+    assert "MAILLAGE_SECRET_KEY" not in variables
+    assert "secrets.token_urlsafe(48)" in ENV_EXAMPLE.read_text()
+
+
+def test_several_gunicorn_workers_share_the_rate_limit_counts():
+    variables = systemd_environment(ENV_EXAMPLE)
+    assert variables["MAILLAGE_RATELIMIT_STORAGE_URI"].startswith("redis://")
+    assert variables["MAILLAGE_PROXY_COUNT"] == "1"
+    assert "--workers 3" in read_unit("maillage-web.service")["Service"]["ExecStart"]
+
+
+def test_the_units_point_at_documentation_that_exists():
+    """Regression: the web unit sent readers to a deploy/README.md that does not exist."""
+    readme = (DEPLOY.parent / "README.md").read_text()
+    for name in UNITS:
+        text = (DEPLOY / name).read_text()
+        assert "deploy/README.md" not in text, name
+        for section in re.findall(r'"(Deploying[^"]*)"', text):
+            assert f"## {section}\n" in readme, section
+    assert "## Deploying on PostgreSQL + Redis\n" in readme
