@@ -167,6 +167,8 @@ def defaults(instance_path: Path) -> dict:
         "OUTBOX_LEASE_SECONDS": 60,
         "HEALTH_WORKER_MAX_SILENCE": 180,
         "HEALTH_OUTBOX_MAX_AGE": 900,
+        # Seconds each process reuses its /health figures (its broker check may wait 2 s).
+        "HEALTH_CACHE_SECONDS": 5,
         # LDAP directory sync: what happens to a person the directory no longer finds
         # ("suspend" the account and end its sessions, or "keep" it).
         "DIRECTORY_DEPROVISION": "suspend",
