@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, Request, g, request, session
+from flask.globals import request_ctx
+from flask.sessions import NullSession
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from maillage.platform import config as config_module
 from maillage.platform.celery_app import apply_beat_schedule, init_celery
-from maillage.platform.db import MAX_DATABASE_INTEGER, retry_once_if_busy, use_busy_timeout
+from maillage.platform.db import (
+    MAX_DATABASE_INTEGER,
+    database_failure,
+    retry_once_if_busy,
+    use_busy_timeout,
+)
 from maillage.platform.errors import (
     UnstorableText,
     refuse_unstorable_url,
@@ -24,6 +35,7 @@ from maillage.platform.errors import (
 from maillage.platform.extensions import babel, csrf, db, limiter, login_manager, migrate
 from maillage.platform.logging import configure_logging
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 #: Feature areas, in dependency order.  Each is a package with the same file names (see
@@ -116,15 +128,68 @@ class CheckedRequest(Request):
 
 class MaillageFlask(Flask):
     """Flask, with the request's steps retried once when SQLite is busy (see
-    :func:`maillage.platform.db.retry_once_if_busy` for when that is safe)."""
+    :func:`maillage.platform.db.retry_once_if_busy` for when that is safe), each retry starting
+    from the browser session the step found (:class:`SessionSnapshot`)."""
 
     request_class = CheckedRequest
 
     def preprocess_request(self):
-        return retry_once_if_busy(super().preprocess_request)
+        return retry_once_if_busy(SessionSnapshot.around(super().preprocess_request))
 
     def dispatch_request(self):
-        return retry_once_if_busy(super().dispatch_request)
+        return retry_once_if_busy(SessionSnapshot.around(super().dispatch_request))
+
+
+class SessionSnapshot:
+    """The browser session as a request step found it, put back when the step fails on a busy
+    SQLite having committed nothing — before its retry, and before the 503 if the retry fails.
+
+    The failed attempt's transaction is rolled back, but not what it did to the Flask session:
+    an OpenID Connect callback that had popped its ``state`` would, run again, find it gone
+    (« Ce retour de connexion n'est plus valable » instead of the 503), and messages flashed by
+    the first attempt would show twice.  So the session's contents (flashed messages included,
+    copied deeply: :func:`flask.flash` appends to the stored list), its ``modified`` and
+    ``accessed`` flags, the messages already taken out for this page and the user Flask-Login
+    holds for the request are put back."""
+
+    _LOGIN_USER = "_login_user"  # where Flask-Login keeps the request's user, in ``g``
+    _MISSING = object()
+
+    def __init__(self) -> None:
+        stored = request_ctx.session
+        self.contents = copy.deepcopy(dict.copy(stored))  # (no read: ``accessed`` unchanged)
+        self.modified, self.accessed = stored.modified, stored.accessed
+        self.flashes = copy.deepcopy(request_ctx.flashes)
+        self.login_user = g.get(self._LOGIN_USER, self._MISSING)
+
+    @classmethod
+    def around(cls, step: Callable[[], T]) -> Callable[[], T]:
+        """``step``, leaving the session as it found it when it fails busy without a commit."""
+        if isinstance(request_ctx.session, NullSession):  # no secret key: nothing to restore
+            return step
+        snapshot = cls()
+
+        def run() -> T:
+            commits = g.get("database_commits", 0)
+            try:
+                return step()
+            except OperationalError as error:
+                if database_failure(error) == "busy" and g.get("database_commits", 0) == commits:
+                    snapshot.restore()
+                raise
+
+        return run
+
+    def restore(self) -> None:
+        stored = request_ctx.session
+        dict.clear(stored)
+        dict.update(stored, copy.deepcopy(self.contents))
+        stored.modified, stored.accessed = self.modified, self.accessed
+        request_ctx.flashes = copy.deepcopy(self.flashes)
+        if self.login_user is self._MISSING:
+            g.pop(self._LOGIN_USER, None)
+        else:
+            setattr(g, self._LOGIN_USER, self.login_user)
 
 
 class BoundedIntegerConverter(IntegerConverter):

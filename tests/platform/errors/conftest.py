@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import socket
 import sqlite3
 import threading
@@ -95,8 +94,8 @@ class Cuttable:
     """A second app on the test database that the test can cut off from it and reconnect.
 
     PostgreSQL: the app reaches the server through a :class:`TcpProxy`.  SQLite: the app uses a
-    copy of the database in a folder of its own, which :meth:`cut` removes (and :meth:`restore`
-    brings back)."""
+    copy of the database in a folder of its own, which :meth:`cut` moves away (and
+    :meth:`restore` puts back, with what the app wrote before the cut: a session record)."""
 
     def __init__(self, app_config: dict, database_url: str, folder: Path, overrides: dict):
         self.folder = folder
@@ -109,6 +108,7 @@ class Cuttable:
             self.proxy = None
             self.source = Path(url.database)
             self.copy = folder / "data" / "db.sqlite"
+            self.aside = folder / "data-cut-off"
             self._copy_database()
             uri = f"sqlite:///{self.copy}"
         config = {**app_config, "SQLALCHEMY_DATABASE_URI": uri, **overrides}
@@ -126,15 +126,15 @@ class Cuttable:
         if self.proxy is not None:
             self.proxy.cut()
         else:
-            shutil.rmtree(self.copy.parent)
             with self.app.app_context():
-                db.engine.dispose()  # open files would still reach the removed database
+                db.engine.dispose()  # open files would still reach the moved database
+            self.copy.parent.rename(self.aside)
 
     def restore(self) -> None:
         if self.proxy is not None:
             self.proxy.restore()
         else:
-            self._copy_database()
+            self.aside.rename(self.copy.parent)
 
     def close(self) -> None:
         with self.app.app_context():
