@@ -6,15 +6,24 @@ provider gets the same access rules, audit entries, session rotation and refusal
 
 When an existing account holds the person's address and may not be joined on the address alone,
 the person is sent to prove they hold it (:mod:`.proofs`, pages in :mod:`.proof_views`); this
-browser's proof is named in its session (:data:`PROOF_KEY`).  Signing in meanwhile with another
-identity of that account is one of the proofs: :func:`finish_sign_in` then links both.
+browser's proof is named in its session (:data:`PROOF_KEY`).
+
+Signing in with another identity of that account is one of the proofs, but only a sign-in the
+person started from the proof page (:func:`sign_in_from_proof`, a POST that leaves a one-time
+nonce tied to the proof) counts, and even then nothing is linked before the person, signed in,
+says yes on a confirmation page (:func:`confirm_link`).  Any other sign-in forgets the pending
+proof: on a shared computer, or after a provider sent the browser through its own sign-in
+unasked, a proof left pending must never join an identity to whoever signs in next.
 """
 
 from __future__ import annotations
 
+import secrets
+
 from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import delete
 
 from maillage.auth.identities import operations, proofs
 from maillage.auth.identities.access import AccessRefused
@@ -28,8 +37,12 @@ from maillage.platform.extensions import db
 
 #: session key: the provider whose next successful sign-in links to the signed-in account
 LINKING_KEY = "auth_linking"
-#: session key: this browser's pending proof ({"id", "key", "user", "session", "sid"})
+#: session key: this browser's pending proof ({"id", "key", "user", "session", "sid"}, and
+#: "via" once the person chose, on the proof page, to prove it with another identity)
 PROOF_KEY = "auth_link_proof"
+#: session key (signed in): the proof proved by another identity, waiting for the person to
+#: confirm the link ({"id", "key", "user", "next"})
+CONFIRM_KEY = "auth_link_confirm"
 
 
 def start_linking(provider: AuthProvider) -> None:
@@ -57,6 +70,7 @@ def finish_sign_in(
     record for a back-channel logout.
     """
     linking = _linking(provider)
+    via = _spend_nonce()
     try:
         user = operations.establish_identity(
             info,
@@ -73,15 +87,16 @@ def finish_sign_in(
         db.session.commit()
         flash(_("L'identité « %(name)s » est liée à votre compte.", name=provider.title), "success")
         return redirect(url_for("auth.account"))
-    proved = _proof_proved_by(user, provider)
+    to_confirm = _proof_to_confirm(user, provider, via)
     operations.complete_login(
         user, provider.name, remember=remember, subject=info.identifier, sid=sid
     )
     if after_login is not None:
         after_login()
-    if proved:
-        flash(_("L'identité « %(name)s » est liée à votre compte.", name=proved), "success")
     flash(_("Vous êtes connecté."), "success")
+    if to_confirm is not None:  # after complete_login, which starts a fresh session
+        session[CONFIRM_KEY] = {**to_confirm, "next": next_url}
+        return redirect(url_for("identities.link_confirm"))
     return redirect(next_url or url_for("portal.home"))
 
 
@@ -170,22 +185,105 @@ def discard_proof() -> None:
         db.session.delete(proof)
 
 
-def _proof_proved_by(user: User, provider: AuthProvider) -> str | None:
-    """Signing in to the proof's account with another of its identities proves the person
-    holds it: link the waiting identity too; returns its provider's title."""
-    proof = pending_proof()
-    if proof is None or proof.user_id != user.id or proof.provider == provider.name:
+def sign_in_from_proof(proof: LinkProof, provider: AuthProvider) -> None:
+    """The person chose, on the proof page, to prove the account with ``provider``: its next
+    sign-in in this browser may stand as the proof (:func:`_proof_to_confirm` checks and spends
+    the nonce).  Only a POST with the page's CSRF token gets here: neither a provider sending the
+    browser through a sign-in nor a link on another site can."""
+    marker = session.get(PROOF_KEY)
+    if not isinstance(marker, dict) or marker.get("id") != proof.id:
+        return
+    marker["via"] = {"proof": proof.id, "provider": provider.name, "nonce": secrets.token_urlsafe()}
+    session[PROOF_KEY] = marker
+    session.modified = True
+
+
+def _spend_nonce() -> dict | None:
+    """Take the nonce :func:`sign_in_from_proof` left, whatever this sign-in turns out to be:
+    it serves one return from a provider at most."""
+    marker = session.get(PROOF_KEY)
+    if not isinstance(marker, dict) or "via" not in marker:
         return None
-    waiting = _provider_of(proof)
-    if waiting is None:
+    via = marker.pop("via")
+    session[PROOF_KEY] = marker
+    session.modified = True
+    return via
+
+
+def _chose_this_sign_in(via, proof: LinkProof, provider: AuthProvider) -> bool:
+    """Whether this sign-in is the one the person started from the proof page: a nonce left by
+    :func:`sign_in_from_proof` for this very proof and this provider."""
+    return (
+        isinstance(via, dict)
+        and isinstance(via.get("nonce"), str)
+        and via.get("proof") == proof.id
+        and via.get("provider") == provider.name
+    )
+
+
+def _proof_to_confirm(user: User, provider: AuthProvider, via) -> dict | None:
+    """At a sign-in (not a link): this browser's pending proof, to confirm, if the person chose
+    this sign-in on the proof page (``via``: the nonce it left) to prove the account it opens;
+    any other sign-in forgets the proof (its row goes with the sign-in's commit)."""
+    marker = session.get(PROOF_KEY)
+    proof = pending_proof()
+    if proof is None:
+        session.pop(PROOF_KEY, None)
+        return None
+    chosen = _chose_this_sign_in(via, proof, provider)
+    if not chosen or proof.user_id != user.id or proof.provider == provider.name:
+        discard_proof()
         return None
     session.pop(PROOF_KEY, None)
-    try:
-        with db.session.begin_nested():  # the sign-in itself goes on if this link cannot be made
-            proofs.complete(proof, waiting.access_rules, by=f"identity:{provider.name}")
-    except (AccessRefused, Conflict, NotAllowed):
+    return {"id": proof.id, "key": marker["key"], "user": user.id, "by": provider.name}
+
+
+def proof_to_confirm(user: User) -> LinkProof | None:
+    """The proof waiting for ``user`` (signed in) to confirm the link, if still valid."""
+    marker = session.get(CONFIRM_KEY)
+    if not isinstance(marker, dict) or marker.get("user") != user.id:
         return None
-    return waiting.title
+    proof = proofs.find(marker.get("id"), marker.get("key"))
+    if proof is None or proof.user_id != user.id:
+        return None
+    return proof
+
+
+def confirm_link(proof: LinkProof):
+    """The signed-in person said yes: link the waiting identity to their account."""
+    marker = session.pop(CONFIRM_KEY, None) or {}
+    waiting = _provider_of(proof)
+    if waiting is None:
+        proofs.cancel(proof)
+        db.session.commit()
+        flash(_("Cette demande de liaison n'est plus valable : rien n'a été lié."), "error")
+        return redirect(url_for("portal.home"))
+    try:
+        proofs.complete(proof, waiting.access_rules, by=f"identity:{marker.get('by')}")
+    except (AccessRefused, Conflict, NotAllowed) as exc:
+        db.session.rollback()
+        _drop(proof)
+        flash(str(exc), "error")
+        return redirect(url_for("auth.account"))
+    db.session.commit()
+    flash(_("L'identité « %(name)s » est liée à votre compte.", name=waiting.title), "success")
+    return redirect(marker.get("next") or url_for("portal.home"))
+
+
+def decline_link(proof: LinkProof | None):
+    """The signed-in person said no (or the proof is gone): nothing is linked."""
+    marker = session.pop(CONFIRM_KEY, None) or {}
+    if proof is not None:
+        proofs.cancel(proof)
+    db.session.commit()
+    flash(_("Rien n'a été lié à votre compte."), "info")
+    return redirect(marker.get("next") or url_for("portal.home"))
+
+
+def _drop(proof: LinkProof) -> None:
+    """Forget ``proof`` after a failed link (the rollback undid its deletion)."""
+    db.session.execute(delete(LinkProof).where(LinkProof.id == proof.id))
+    db.session.commit()
 
 
 def _provider_of(proof: LinkProof) -> AuthProvider | None:

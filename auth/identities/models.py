@@ -67,7 +67,7 @@ class LinkProof(db.Model):
     code_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     codes_sent: Mapped[int] = mapped_column(Integer, default=0)
     last_code_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    #: failed passwords and codes; the proof ends at the limit
+    #: passwords and codes tried, each counted before it is checked; the proof ends at the limit
     failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -4,8 +4,10 @@ A first sign-in that stops at :class:`~maillage.auth.identities.operations.LinkP
 lands on ``/login/link``: the person proves they hold the account with its password (and second
 factor), by signing in with another identity of that account, or with a code e-mailed to its
 address — or says it is not theirs (a distinct account, without the address), or gives up
-(nothing linked, nothing created).  Wrong passwords and codes count against ``RATELIMIT_LOGIN``
-(per IP address and per account to prove), on top of the proof's own limit
+(nothing linked, nothing created).  A sign-in with another identity counts only when started
+from this page (``/login/link/identity/<name>``), and links only once the person, then signed
+in, confirms it (``/login/link/confirm``).  Wrong passwords and codes count against
+``RATELIMIT_LOGIN`` (per IP address and per account to prove), on top of the proof's own limit
 (:data:`~maillage.auth.identities.proofs.MAX_FAILURES`); codes sent count against
 ``RATELIMIT_PASSWORD_RESET`` per IP address and ``RATELIMIT_PASSWORD_RESET_PER_ADDRESS`` per
 account.
@@ -13,9 +15,9 @@ account.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from maillage.auth.identities import flow, proofs
 from maillage.auth.identities.blueprint import blueprint
@@ -154,6 +156,57 @@ def link_proof_code():
         form.code.errors.append(_("Ce code n'est pas le bon, ou il a expiré."))
         return _page(proof, provider, 400, code=form)
     return flow.finish_proof(proof, by="code")
+
+
+@blueprint.route("/login/link/identity/<name>", methods=["POST"])
+def link_proof_by_identity(name: str):
+    """The person chose to prove the account by signing in with another of its identities."""
+    proof, provider = _current()
+    other = providers().get(name)
+    if proof is None or current_user.is_authenticated:
+        return _over()
+    if other is None or other.name == provider.name:
+        return _page(proof, provider, 400)
+    flow.sign_in_from_proof(proof, other)
+    return redirect(other.sign_in_url(proof.next_url), 303)
+
+
+def _confirmation(proof):
+    waiting = providers().get(proof.provider)
+    page = render_template(
+        "auth/link_confirm.html",
+        proof=proof,
+        provider_title=waiting.title if waiting is not None else proof.provider,
+        email=proof.info.get("email") or "",
+    )
+    response = current_app.make_response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_longer_valid():
+    session.pop(flow.CONFIRM_KEY, None)
+    flash(_("Cette demande de liaison n'est plus valable : rien n'a été lié."), "error")
+    return redirect(url_for("portal.home"))
+
+
+@blueprint.route("/login/link/confirm", methods=["GET", "POST"])
+@login_required
+def link_confirm():
+    """After a sign-in with another identity, started from the proof page: the person says
+    whether the waiting identity joins their account (nothing is linked before)."""
+    proof = flow.proof_to_confirm(current_user)
+    if proof is None:
+        return _no_longer_valid()
+    if request.method == "GET":
+        return _confirmation(proof)
+    return flow.confirm_link(proof)
+
+
+@blueprint.route("/login/link/decline", methods=["POST"])
+@login_required
+def link_decline():
+    return flow.decline_link(flow.proof_to_confirm(current_user))
 
 
 @blueprint.route("/login/link/separate", methods=["POST"])

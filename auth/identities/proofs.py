@@ -12,14 +12,18 @@ hold the account in one of three ways:
   only its hash is stored, it lasts :data:`CODE_MINUTES` minutes, at most :data:`MAX_CODES` are
   sent per proof, one per :data:`RESEND_SECONDS` seconds.
 
-Wrong passwords and codes count together: at :data:`MAX_FAILURES` the proof ends and the person
-starts again from their provider.  Then :func:`complete` links the identity (and the account's
-groups are applied, as at any sign-in).  :func:`cancel` — or letting it expire — leaves nothing
-linked and no account created; :func:`separate` creates a distinct account, without the address,
-for the person who says the existing account is not theirs.
+Passwords and codes tried count together: at most :data:`MAX_FAILURES` tries, after which the
+proof ends and the person starts again from their provider.  A try is counted (an atomic
+``UPDATE … SET failures = failures + 1`` committed at once) before the password or code is
+checked, so parallel requests cannot get more tries than that between them.
+
+Then :func:`complete` links the identity (and the account's groups are applied, as at any
+sign-in).  :func:`cancel` — or letting it expire — leaves nothing linked and no account created;
+:func:`separate` creates a distinct account, without the address, for the person who says the
+existing account is not theirs.
 
 Operations only: the web flow (:mod:`.flow`, :mod:`.proof_views`) keeps which proof is this
-browser's.  The caller commits.
+browser's.  The caller commits (except the count of tries, committed at once).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ import secrets
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete
+from sqlalchemy import delete, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from maillage.auth.identities import operations
 from maillage.auth.identities.info import IdentityInfo
@@ -152,20 +157,67 @@ def send_code(proof: LinkProof, provider_title: str) -> None:
     record(None, "auth.link_code_sent", proof.user, provider=proof.provider)
 
 
-def _failed(proof: LinkProof, how: str) -> None:
-    """A wrong password or code; the proof ends at the limit (raises ProofEnded)."""
-    proof.failures += 1
+def _ended_error() -> ProofEnded:
+    return ProofEnded(_l("Trop d'essais infructueux : rien n'a été lié. Recommencez la connexion."))
+
+
+def _drop(proof: LinkProof) -> None:
+    """Delete the proof's row, whether or not a parallel request already did (the caller
+    commits)."""
+    db.session.execute(
+        delete(LinkProof)
+        .where(LinkProof.id == proof.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_try(proof: LinkProof) -> int:
+    """Count one more try on ``proof`` before what is tried is checked; returns the number of
+    tries it now counts, or raises ProofEnded (and drops the proof) when none was left.
+
+    One atomic ``UPDATE … SET failures = failures + 1 WHERE failures < limit``, committed at once
+    on a connection of its own (the request's transaction is left as it is): the database
+    serialises the row's updates, so parallel requests each get a distinct count and those past
+    the limit get no try at all."""
+    with db.engine.begin() as connection:
+        taken = connection.execute(
+            update(LinkProof.__table__)
+            .where(LinkProof.id == proof.id, LinkProof.failures < MAX_FAILURES)
+            .values(failures=LinkProof.failures + 1)
+            .returning(LinkProof.failures)
+        ).scalar_one_or_none()
+    if taken is None:
+        _drop(proof)
+        raise _ended_error()
+    set_committed_value(proof, "failures", taken)  # as stored: nothing to write back
+    return taken
+
+
+def _failed(proof: LinkProof, tries: int, how: str) -> None:
+    """A wrong password or code; the last try ends the proof (raises ProofEnded)."""
     record(None, "auth.link_proof_failed", proof.user, provider=proof.provider, by=how)
-    if proof.failures >= MAX_FAILURES:
+    if tries >= MAX_FAILURES:
         record(None, "auth.link_proof_ended", proof.user, provider=proof.provider)
-        db.session.delete(proof)
-        raise ProofEnded(
-            _l("Trop d'essais infructueux : rien n'a été lié. Recommencez la connexion.")
-        )
+        _drop(proof)
+        raise _ended_error()
+
+
+def _spend_code(proof: LinkProof) -> bool:
+    """Forget the code once it has served, atomically: of parallel requests with the right
+    code, one only gets it."""
+    spent = db.session.execute(
+        update(LinkProof)
+        .where(LinkProof.id == proof.id, LinkProof.code_hash == proof.code_hash)
+        .values(code_hash=None)
+        .execution_options(synchronize_session="evaluate")
+    )
+    return spent.rowcount == 1
 
 
 def check_code(proof: LinkProof, code: str) -> bool:
-    """Whether ``code`` is the last code sent, still valid; a right code is spent."""
+    """Whether ``code`` is the last code sent, still valid; a right code is spent.  Counts a
+    try first (raises ProofEnded when none is left, or when this wrong one was the last)."""
+    tries = _take_try(proof)
     code = "".join((code or "").split())
     valid = (
         proof.code_hash is not None
@@ -174,22 +226,23 @@ def check_code(proof: LinkProof, code: str) -> bool:
         and code.isdigit()
         and hmac.compare_digest(proof.code_hash, _code_hash(proof, code))
     )
-    if not valid:
-        _failed(proof, "code")
+    if not valid or not _spend_code(proof):
+        _failed(proof, tries, "code")
         return False
-    proof.code_hash = None
     return True
 
 
 def check_password(proof: LinkProof, password: str, second_factor: str = "") -> bool:
     """Whether ``password`` (and ``second_factor`` when the account has one) open the account.
-    The same Argon2 work whether or not the account has a password."""
+    The same Argon2 work whether or not the account has a password.  Counts a try first (raises
+    ProofEnded when none is left, or when this wrong one was the last)."""
+    tries = _take_try(proof)
     account = proof.user
     if not verify_password(account.password_hash, password or ""):
-        _failed(proof, "password")
+        _failed(proof, tries, "password")
         return False
     if account.totp_enabled_at and not check_second_factor(account, second_factor or ""):
-        _failed(proof, "second_factor")
+        _failed(proof, tries, "second_factor")
         return False
     return True
 

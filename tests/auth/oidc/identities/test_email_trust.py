@@ -208,7 +208,11 @@ def test_signing_in_with_another_identity_of_the_account_proves_it(serve, agent,
     page = browser.sign_in("confiance", "verifiee")
     assert "Se connecter avec « Autre fournisseur »" in page.page
 
-    done = browser.start("autre")  # the provider knows the person already: straight back
+    post_form(browser, page, "/login/link/identity/autre")  # the choice, on the proof page
+    asked = browser.start("autre")  # the provider knows the person already: straight back
+    assert "Associer l'identité Fournisseur de confiance" in asked.page
+    assert identity_of("confiance", "sub-verifiee") is None  # not before the person says yes
+    done = post_form(browser, asked, "/login/link/confirm")
 
     assert "L'identité « Fournisseur de confiance » est liée à votre compte." in done.page
     assert identity_of("confiance", "sub-verifiee").user_id == vera.id
