@@ -296,8 +296,11 @@ def open_test_session(app, user) -> str:
     from maillage.communities.users.models import User
     from maillage.platform.extensions import db
 
+    # Read the id in the caller's context: loading it inside ``app``'s context would bind the
+    # caller's session to ``app``'s engine (which may be another app's, e.g. one cut off).
+    user_id = user.id
     with app.app_context():
-        person = db.session.get(User, user.id)
+        person = db.session.get(User, user_id)
         token, _record = open_session(person, user_agent="pytest", ip_address="127.0.0.1")
         value = login_id(person, token)
         db.session.commit()
