@@ -149,6 +149,14 @@ def _rewind_uploads() -> None:
         upload.stream.seek(0)
 
 
+def done_beyond_database() -> None:
+    """Say that this request did something a second run cannot repeat outside the database
+    (an OIDC code redeemed at the provider: a code is single-use), so a busy SQLite answers
+    503 rather than running the step again.  Without a request, nothing to say."""
+    if has_request_context():
+        g.done_beyond_database = True
+
+
 def retry_once_if_busy(run: Callable[[], T]) -> T:
     """``run()``, run a second time if SQLite stayed locked (busy) and nothing was committed yet.
 
@@ -172,7 +180,11 @@ def retry_once_if_busy(run: Callable[[], T]) -> T:
     try:
         return run()
     except sqlalchemy_exc.OperationalError as error:
-        if database_failure(error) != "busy" or g.get("database_commits", 0) != commits_before:
+        if (
+            database_failure(error) != "busy"
+            or g.get("database_commits", 0) != commits_before
+            or g.get("done_beyond_database")
+        ):
             raise
         log.warning("SQLite busy on %s %s: retrying once", request.method, request.path)
     from maillage.platform.extensions import db

@@ -17,6 +17,8 @@ import requests
 from authlib.common.urls import add_params_to_uri
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 
+from maillage.platform.db import done_beyond_database
+
 #: how long discovery documents and key sets are kept before being fetched again
 METADATA_TTL = 3600
 #: the shortest delay between two key set fetches caused by an unknown key id
@@ -153,6 +155,7 @@ class OIDCClient:
 
     def exchange_code(self, code: str, redirect_uri: str, code_verifier: str) -> dict:
         """The token endpoint's answer to ``code`` (access token, ID token…)."""
+        done_beyond_database()  # a code is redeemed once: this request must not run twice
         url = self.metadata()["token_endpoint"]
         try:
             with self._session() as oauth:

@@ -163,3 +163,26 @@ def test_a_request_that_already_committed_is_not_run_again(app, client, blocker)
     names = set(db.session.scalars(db.select(Organisation.name)))
     assert "Première" in names
     assert "Seconde" not in names
+
+
+def test_a_request_that_acted_outside_the_database_is_not_run_again(app, client, blocker):
+    """An OIDC callback that redeemed its single-use code at the provider: a second run would
+    be refused there (« Connexion refusée ») instead of the clear 503."""
+    from maillage.communities.organisations.operations import create_organisation
+    from maillage.platform.db import done_beyond_database
+
+    runs: list[int] = []
+
+    @app.route("/redeemed")
+    def redeemed():
+        runs.append(1)
+        done_beyond_database()
+        blocker.hold()
+        create_organisation("Après l'échange", "state_service")
+        db.session.commit()
+        return "done"
+
+    response = client.get("/redeemed")
+    assert response.status_code == 503
+    assert BUSY in response.text
+    assert runs == [1]
