@@ -50,6 +50,8 @@ def record_visit(response):
     if not missing:
         return response
     try:
+        # Only the visit is committed here: whatever the view left uncommitted is not ours to keep.
+        db.session.rollback()
         _store_visits(current_user._get_current_object(), missing, now)
         db.session.commit()
     except Exception:  # statistics must never break a page

@@ -156,3 +156,25 @@ def test_demo_backfills_a_rising_year_of_activity(app, create_user, create_commu
     assert {"visit", "view"} <= {row.kind for row in rows}
     months = trend(community, MONTH, 12)
     assert sum(p.active_members for p in months[-4:]) > sum(p.active_members for p in months[:4])
+
+
+def test_recording_a_visit_commits_nothing_the_view_left_uncommitted(
+    app, client, login_as, create_user
+):
+    """The visit is committed after the view: a change the view flushed but did not commit (a
+    GET that changed something, then gave up) must not ride along with it."""
+    from maillage.communities.organisations.models import Organisation
+    from maillage.communities.organisations.operations import create_organisation
+
+    @app.route("/flushes-only")
+    def flushes_only():
+        create_organisation("Jamais enregistrée", "state_service")
+        db.session.flush()
+        return "ok"
+
+    login_as(create_user("sacha"))
+    assert client.get("/flushes-only").status_code == 200
+    db.session.rollback()
+    assert db.session.scalar(select(ActivityEvent.id).where(ActivityEvent.kind == "visit"))
+    names = db.session.scalars(select(Organisation.name))
+    assert "Jamais enregistrée" not in list(names)
