@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import signal
 import sys
 
 import click
@@ -156,12 +157,25 @@ def serve(host: str, port: int) -> None:
         env=dict(os.environ, MAILLAGE_INSTANCE_PATH=instance),
         pid_file=os.path.join(instance, "worker.pid"),
     )
+    _stop_on_termination()
     supervisor.start()
     try:
         # app.run() is a no-op under the flask command; serve with Werkzeug directly.
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         supervisor.stop()
+
+
+def _stop_on_termination() -> None:
+    """SIGTERM or SIGHUP (``kill``, a closed terminal, a tool's time-out) end ``serve`` like
+    Ctrl-C, through its ``finally``: the worker runs in a session of its own, so without this it
+    would outlive the web server."""
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop)
 
 
 #: Options of every worker Maillage starts (``serve``, deploy/maillage-worker.service): no

@@ -111,3 +111,14 @@ def test_a_worker_that_keeps_exiting_is_started_again_until_stopped(tmp_path):
     assert count >= 3
     time.sleep(0.2)
     assert len(exits.read_text()) == count  # stopped: no more restarts
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_serve_terminated_takes_its_worker_along(serve, signum):
+    """``kill`` or a closed terminal ends serve as Ctrl-C does: its worker (in a session of its
+    own) does not outlive it."""
+    worker = wait_for(lambda: worker_pid(serve), 60, "serve to start its worker")
+    serve.send_signal(signum)
+    serve.wait(timeout=30)
+    wait_for(lambda: not running(worker), 30, "the worker to stop with serve")
+    assert not serve.pid_file.exists()
