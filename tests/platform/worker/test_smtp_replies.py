@@ -97,18 +97,25 @@ def test_a_mail_refused_at_the_end_of_data_is_sent_again(app, odd_smtp):
     assert the_item().status == "done"
 
 
-calls: list[int] = []
+@pytest.fixture
+def fails_after_the_point():
+    """A kind whose effect happens, then something breaks; registered for this test only (a
+    kind left in the registry would meet other tests, e.g. the restore decisions)."""
+    calls: list[int] = []
+
+    @outbox.handler("test.fails_after_the_point", per_item=True)
+    def run(_session, payloads):
+        calls.append(1)
+        outbox.point_of_no_return()
+        raise RuntimeError("the effect happened, then something broke")
+
+    yield calls
+    outbox.HANDLERS.pop("test.fails_after_the_point")
+    outbox.PER_ITEM.discard("test.fails_after_the_point")
 
 
-@outbox.handler("test.fails_after_the_point", per_item=True)
-def _fails_after_the_point(_session, payloads):
-    calls.append(1)
-    outbox.point_of_no_return()
-    raise RuntimeError("the effect happened, then something broke")
-
-
-def test_an_error_after_the_point_of_no_return_is_uncertain_not_retried(app):
-    calls.clear()
+def test_an_error_after_the_point_of_no_return_is_uncertain_not_retried(app, fails_after_the_point):
+    calls = fails_after_the_point
     outbox.enqueue("test.fails_after_the_point")
     db.session.info.pop("outbox_dirty")
     db.session.commit()
