@@ -179,13 +179,30 @@ def measure(client, paths: list[str]) -> tuple[float, float]:
 
 
 def sign_in(client, user_id: int) -> None:
-    """Store a Flask-Login session, with the identifier strong session protection checks."""
+    """Open a real server-side session for ``user_id`` and store its Flask-Login login id, with
+    the identifier strong session protection checks."""
+    from maillage.auth.session import login_id
+    from maillage.auth.sessions.operations import open_session
+    from maillage.communities.users.models import User
     from maillage.platform.extensions import login_manager
 
+    with client.application.app_context():
+        user = db.session.get(User, user_id)
+        token, _record = open_session(user, user_agent="benchmark", ip_address="127.0.0.1")
+        value = login_id(user, token)
+        db.session.commit()
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = login_manager._session_identifier_generator()
     with client.session_transaction() as session:
-        session.update(_user_id=f"{user_id}:1", _fresh=True, _id=identifier)
+        session.update(_user_id=value, _fresh=True, _id=identifier)
+
+
+def check_signed_in(client) -> None:
+    """The member's feed, not the anonymous page: a benchmark that measured the wrong page
+    would print plausible figures."""
+    page = client.get("/").get_data(as_text=True)
+    if 'action="/logout"' not in page:
+        raise SystemExit("the benchmark's sign-in did not open a session")
 
 
 def main() -> None:
@@ -220,6 +237,7 @@ def main() -> None:
     for user_id in users:
         sign_in(client, user_id)
         feed_timings.append(measure(client, ["/"])[0])
+    check_signed_in(client)
     feed_timings.sort()
     print(
         f"home feed (member of 5 communities): p50 {statistics.median(feed_timings):.1f} ms, "
